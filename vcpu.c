@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU lifetime, vCPU ioctls and vCPU statistics.
+ */
+#include <rvkvm/rvkvm.h>
+
+/* Same names in the same order as the host's struct kvm_vcpu_stat. */
+const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
+	KVM_GENERIC_VCPU_STATS(),
+	STATS_DESC_COUNTER(VCPU, ecall_exit_stat),
+	STATS_DESC_COUNTER(VCPU, wfi_exit_stat),
+	STATS_DESC_COUNTER(VCPU, wrs_exit_stat),
+	STATS_DESC_COUNTER(VCPU, mmio_exit_user),
+	STATS_DESC_COUNTER(VCPU, mmio_exit_kernel),
+	STATS_DESC_COUNTER(VCPU, csr_exit_user),
+	STATS_DESC_COUNTER(VCPU, csr_exit_kernel),
+	STATS_DESC_COUNTER(VCPU, signal_exits),
+	STATS_DESC_COUNTER(VCPU, exits)
+};
+/* The generic part holds histograms, so compare the end instead. */
+static_assert(offsetof(struct kvm_vcpu_stat, exits) + sizeof(u64) ==
+	      sizeof(struct kvm_vcpu_stat));
+
+const struct kvm_stats_header kvm_vcpu_stats_header = {
+	.name_size = KVM_STATS_NAME_SIZE,
+	.num_desc = ARRAY_SIZE(kvm_vcpu_stats_desc),
+	.id_offset = sizeof(struct kvm_stats_header),
+	.desc_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE,
+	.data_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE +
+		       sizeof(kvm_vcpu_stats_desc),
+};
+
+/**
+ * kvm_arch_vcpu_precreate() - veto a vCPU before it is allocated
+ * @kvm: the VM
+ * @id: the vCPU id userspace asked for
+ *
+ * Return: 0: the generic core already bounds @id by KVM_MAX_VCPU_IDS.
+ */
+int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
+{
+	return 0;
+}
+
+/**
+ * kvm_arch_vcpu_create() - set up the arch half of a new vCPU
+ * @vcpu: the vCPU, zeroed
+ *
+ * The boot vCPU starts runnable; the others wait, stopped, to be started
+ * by the guest (SBI HSM) or by userspace (KVM_SET_MP_STATE).
+ *
+ * Return: 0.
+ */
+int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.power_off = vcpu->vcpu_idx != 0;
+	return 0;
+}
+
+/**
+ * kvm_arch_vcpu_postcreate() - act once the vCPU is visible (nothing yet)
+ * @vcpu: the vCPU
+ */
+void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_destroy() - free the arch half of a vCPU
+ * @vcpu: the vCPU
+ */
+void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_load() - make @vcpu current on this hart
+ * @vcpu: the vCPU
+ * @cpu: this hart
+ */
+void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_put() - stop @vcpu being current on this hart
+ * @vcpu: the vCPU
+ */
+void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_blocking() - @vcpu is about to block in the host
+ * @vcpu: the vCPU
+ */
+void kvm_arch_vcpu_blocking(struct kvm_vcpu *vcpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_unblocking() - @vcpu stopped blocking
+ * @vcpu: the vCPU
+ */
+void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
+{
+}
+
+/**
+ * kvm_arch_vcpu_runnable() - may a blocked @vcpu run again?
+ * @vcpu: the vCPU
+ *
+ * Return: 0: interrupts reach a vCPU only once it can run.
+ */
+int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
+{
+	return 0;
+}
+
+/**
+ * kvm_cpu_has_pending_timer() - has @vcpu's timer expired?
+ * @vcpu: the vCPU
+ *
+ * Return: 0: no guest timer yet.
+ */
+int kvm_cpu_has_pending_timer(struct kvm_vcpu *vcpu)
+{
+	return 0;
+}
+
+/**
+ * kvm_arch_vcpu_should_kick() - does a request need an IPI to @vcpu?
+ * @vcpu: the vCPU
+ *
+ * Return: true while @vcpu is in guest mode, which only an IPI ends.
+ */
+int kvm_arch_vcpu_should_kick(struct kvm_vcpu *vcpu)
+{
+	return kvm_vcpu_exiting_guest_mode(vcpu) == IN_GUEST_MODE;
+}
+
+/**
+ * kvm_arch_vcpu_in_kernel() - was @vcpu in guest supervisor mode?
+ * @vcpu: the vCPU
+ *
+ * Return: true if the guest trapped from VS-mode (sstatus.SPP set).
+ */
+bool kvm_arch_vcpu_in_kernel(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.guest.sstatus & SR_SPP;
+}
+
+/**
+ * kvm_arch_vcpu_fault() - mmap fault on the vCPU file beyond kvm_run
+ * @vcpu: the vCPU
+ * @vmf: the fault
+ *
+ * Return: VM_FAULT_SIGBUS: nothing else is mappable.
+ */
+vm_fault_t kvm_arch_vcpu_fault(struct kvm_vcpu *vcpu, struct vm_fault *vmf)
+{
+	return VM_FAULT_SIGBUS;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_get_mpstate() - KVM_GET_MP_STATE
+ * @vcpu: the vCPU
+ * @mp_state: where to put the state
+ *
+ * Return: 0.
+ */
+int kvm_arch_vcpu_ioctl_get_mpstate(struct kvm_vcpu *vcpu,
+				    struct kvm_mp_state *mp_state)
+{
+	mp_state->mp_state = READ_ONCE(vcpu->arch.power_off) ?
+			     KVM_MP_STATE_STOPPED : KVM_MP_STATE_RUNNABLE;
+	return 0;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_set_mpstate() - KVM_SET_MP_STATE
+ * @vcpu: the vCPU
+ * @mp_state: the new state: RUNNABLE or STOPPED
+ *
+ * Return: 0, or -EINVAL for any other state.
+ */
+int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
+				    struct kvm_mp_state *mp_state)
+{
+	switch (mp_state->mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+		WRITE_ONCE(vcpu->arch.power_off, false);
+		return 0;
+	case KVM_MP_STATE_STOPPED:
+		WRITE_ONCE(vcpu->arch.power_off, true);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_run() - KVM_RUN
+ * @vcpu: the vCPU
+ *
+ * Return: -EOPNOTSUPP: the world switch is not there yet.
+ */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+{
+	return -EOPNOTSUPP;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_set_guest_debug() - KVM_SET_GUEST_DEBUG
+ * @vcpu: the vCPU
+ * @dbg: the debug controls
+ *
+ * Return: -EINVAL until guest debug exits exist.
+ */
+int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
+					struct kvm_guest_debug *dbg)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_async_ioctl() - vCPU ioctls that skip the vCPU mutex
+ * @filp: the vCPU file
+ * @ioctl: the request
+ * @arg: its argument
+ *
+ * Return: -ENOIOCTLCMD, handing every request to the locked path.
+ */
+long kvm_arch_vcpu_async_ioctl(struct file *filp, unsigned int ioctl,
+			       unsigned long arg)
+{
+	return -ENOIOCTLCMD;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl() - arch vCPU ioctls
+ * @filp: the vCPU file
+ * @ioctl: the request
+ * @arg: its argument
+ *
+ * Return: -EINVAL for requests this module does not know.
+ */
+long kvm_arch_vcpu_ioctl(struct file *filp, unsigned int ioctl,
+			 unsigned long arg)
+{
+	return -EINVAL;
+}
+
+/*
+ * The x86-shaped register ioctls have no RISC-V meaning: ONE_REG
+ * replaces them, as in the upstream ABI.
+ */
+
+/**
+ * kvm_arch_vcpu_ioctl_get_regs() - KVM_GET_REGS, not on RISC-V
+ * @vcpu: the vCPU
+ * @regs: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_set_regs() - KVM_SET_REGS, not on RISC-V
+ * @vcpu: the vCPU
+ * @regs: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_set_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_get_sregs() - KVM_GET_SREGS, not on RISC-V
+ * @vcpu: the vCPU
+ * @sregs: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_get_sregs(struct kvm_vcpu *vcpu,
+				  struct kvm_sregs *sregs)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_set_sregs() - KVM_SET_SREGS, not on RISC-V
+ * @vcpu: the vCPU
+ * @sregs: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_set_sregs(struct kvm_vcpu *vcpu,
+				  struct kvm_sregs *sregs)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_get_fpu() - KVM_GET_FPU, not on RISC-V
+ * @vcpu: the vCPU
+ * @fpu: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_set_fpu() - KVM_SET_FPU, not on RISC-V
+ * @vcpu: the vCPU
+ * @fpu: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_set_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_arch_vcpu_ioctl_translate() - KVM_TRANSLATE, not on RISC-V
+ * @vcpu: the vCPU
+ * @tr: unused
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vcpu_ioctl_translate(struct kvm_vcpu *vcpu,
+				  struct kvm_translation *tr)
+{
+	return -EINVAL;
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VM lifetime, VM-level ioctls, capabilities and VM statistics.
+ */
+#include <rvkvm/rvkvm.h>
+
+const struct kvm_stats_desc kvm_vm_stats_desc[] = {
+	KVM_GENERIC_VM_STATS()
+};
+static_assert(ARRAY_SIZE(kvm_vm_stats_desc) ==
+	      sizeof(struct kvm_vm_stat) / sizeof(u64));
+
+const struct kvm_stats_header kvm_vm_stats_header = {
+	.name_size = KVM_STATS_NAME_SIZE,
+	.num_desc = ARRAY_SIZE(kvm_vm_stats_desc),
+	.id_offset = sizeof(struct kvm_stats_header),
+	.desc_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE,
+	.data_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE +
+		       sizeof(kvm_vm_stats_desc),
+};
+
+/**
+ * kvm_arch_init_vm() - set up the arch half of a new VM
+ * @kvm: the VM
+ * @type: the machine type of KVM_CREATE_VM; RISC-V defines only 0
+ *
+ * Return: 0, -EINVAL for an unknown type, or -ENOMEM.
+ */
+int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
+{
+	if (type)
+		return -EINVAL;
+	rvkvm_vmid_init(kvm);
+	return rvkvm_gstage_alloc_pgd(kvm);
+}
+
+/**
+ * kvm_arch_destroy_vm() - tear down the arch half of a VM
+ * @kvm: the VM, whose last reference is gone
+ */
+void kvm_arch_destroy_vm(struct kvm *kvm)
+{
+	kvm_destroy_vcpus(kvm);
+	rvkvm_gstage_free_pgd(kvm);
+}
+
+/**
+ * kvm_arch_vm_ioctl() - arch VM ioctls (none beyond the generic ones yet)
+ * @filp: the VM file
+ * @ioctl: the request
+ * @arg: its argument
+ *
+ * Return: -EINVAL.
+ */
+int kvm_arch_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	return -EINVAL;
+}
+
+/**
+ * kvm_vm_ioctl_check_extension() - KVM_CHECK_EXTENSION, arch part
+ * @kvm: the VM, or NULL when asked on /dev/kvm
+ * @ext: the KVM_CAP_* number
+ *
+ * The values are the in-tree module's of the same kernel: userspace
+ * chooses its code paths by them.
+ *
+ * Return: the capability's value, 0 if not supported.
+ */
+int kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_ONE_REG:
+	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_SET_GUEST_DEBUG:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(), KVM_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return KVM_MAX_VCPUS;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KVM_USER_MEM_SLOTS;
+	case KVM_CAP_VM_GPA_BITS:
+		return rvkvm_host.gpa_bits;
+	default:
+		/* KVM_CAP_IRQCHIP too: no in-kernel AIA yet. */
+		return 0;
+	}
+}
