@@ -15,7 +15,7 @@
 #include <generated/utsversion.h>
 
 static_assert(sizeof(struct kvm_vcpu_arch) == RVKVM_HOST_ARCH_SIZE,
-	      "rvkvm: struct kvm_vcpu_arch outgrew the host's; move state out of line");
+	      "rvkvm: struct kvm_vcpu_arch is larger than the host one; move state out of line");
 static_assert(__alignof__(struct kvm_vcpu_arch) == RVKVM_HOST_ARCH_ALIGN,
 	      "rvkvm: struct kvm_vcpu_arch alignment differs from the host's");
 static_assert(offsetof(struct kvm_vcpu, run) == RVKVM_HOST_VCPU_RUN,

@@ -3,6 +3,7 @@
  * vCPU lifetime, vCPU ioctls and vCPU statistics.
  */
 #include <rvkvm/rvkvm.h>
+#include <linux/entry-kvm.h>
 
 /* Same names in the same order as the host's struct kvm_vcpu_stat. */
 const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
@@ -17,6 +18,7 @@ const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
 	STATS_DESC_COUNTER(VCPU, signal_exits),
 	STATS_DESC_COUNTER(VCPU, exits)
 };
+
 /* The generic part holds histograms, so compare the end instead. */
 static_assert(offsetof(struct kvm_vcpu_stat, exits) + sizeof(u64) ==
 	      sizeof(struct kvm_vcpu_stat));
@@ -203,11 +205,30 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
  * kvm_arch_vcpu_ioctl_run() - KVM_RUN
  * @vcpu: the vCPU
  *
- * Return: -EOPNOTSUPP: the world switch is not there yet.
+ * The host's entry code (xfer_to_guest_mode_handle_work) reschedules and
+ * turns a pending signal into KVM_EXIT_INTR.  Until the world switch
+ * exists the vCPU idles in this loop where the guest would run, which
+ * already exercises the host writing into our struct kvm_vcpu.
+ *
+ * Return: -EINTR on a signal or with immediate_exit set.
  */
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 {
-	return -EOPNOTSUPP;
+	int r;
+
+	if (!vcpu->wants_to_run)
+		return -EINTR;
+
+	vcpu_load(vcpu);
+	kvm_sigset_activate(vcpu);
+	vcpu->run->exit_reason = KVM_EXIT_UNKNOWN;
+	do {
+		cpu_relax();
+		r = xfer_to_guest_mode_handle_work(vcpu);
+	} while (!r);
+	kvm_sigset_deactivate(vcpu);
+	vcpu_put(vcpu);
+	return r;
 }
 
 /**

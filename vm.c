@@ -7,6 +7,7 @@
 const struct kvm_stats_desc kvm_vm_stats_desc[] = {
 	KVM_GENERIC_VM_STATS()
 };
+
 static_assert(ARRAY_SIZE(kvm_vm_stats_desc) ==
 	      sizeof(struct kvm_vm_stat) / sizeof(u64));
 
