@@ -14,10 +14,13 @@ void rvkvm_asm_offsets(void)
 	OFFSET(RVKVM_ARCH_GUEST, kvm_vcpu_arch, guest);
 	OFFSET(RVKVM_ARCH_HOST, kvm_vcpu_arch, host);
 	OFFSET(RVKVM_REGS_GPR, rvkvm_regs, gpr);
-	OFFSET(RVKVM_REGS_SEPC, rvkvm_regs, sepc);
 	OFFSET(RVKVM_REGS_SSTATUS, rvkvm_regs, sstatus);
 	OFFSET(RVKVM_REGS_HSTATUS, rvkvm_regs, hstatus);
+	OFFSET(RVKVM_REGS_SCOUNTEREN, rvkvm_regs, scounteren);
 	OFFSET(RVKVM_ARCH_HOST_SSCRATCH, kvm_vcpu_arch, host_sscratch);
 	OFFSET(RVKVM_ARCH_HOST_STVEC, kvm_vcpu_arch, host_stvec);
-	OFFSET(RVKVM_ARCH_HOST_SCOUNTEREN, kvm_vcpu_arch, host_scounteren);
+	OFFSET(RVKVM_ARCH_TRAP_SCAUSE, kvm_vcpu_arch, trap.scause);
+	OFFSET(RVKVM_ARCH_TRAP_STVAL, kvm_vcpu_arch, trap.stval);
+	OFFSET(RVKVM_ARCH_TRAP_HTVAL, kvm_vcpu_arch, trap.htval);
+	OFFSET(RVKVM_ARCH_TRAP_HTINST, kvm_vcpu_arch, trap.htinst);
 }

@@ -16,6 +16,7 @@
 #include <linux/kvm_types.h>
 #include <linux/spinlock.h>
 #include <asm/csr.h>
+#include <asm/hwcap.h>
 #include <rvkvm/host_layout.h>
 
 #define KVM_MAX_VCPUS			1024
@@ -28,6 +29,12 @@
 	KVM_ARCH_REQ_FLAGS(0, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 #define KVM_REQ_VCPU_RESET		KVM_ARCH_REQ(1)
 #define KVM_REQ_UPDATE_HGATP		KVM_ARCH_REQ(2)
+#define KVM_REQ_FENCE_I \
+	KVM_ARCH_REQ_FLAGS(3, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+/* A full G-stage flush of the VM's VMID is the generic TLB flush. */
+#define KVM_REQ_HFENCE_GVMA_VMID_ALL	KVM_REQ_TLB_FLUSH
+#define KVM_REQ_HFENCE_VVMA_ALL \
+	KVM_ARCH_REQ_FLAGS(4, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 
 struct kvm_vm_stat {
 	struct kvm_vm_stat_generic generic;
@@ -63,17 +70,32 @@ struct kvm_arch {
 };
 
 /*
- * Register file of one side of the world switch.  The GPRs come first and
- * in x1..x31 order so vcpu_switch.S can address them by number.
+ * Register file of one side of the world switch.  Slot 0 holds the pc
+ * (sepc) and slots 1..31 hold x1..x31: the order of the uapi's struct
+ * user_regs_struct, so ONE_REG CORE indices need no translation.
  */
 struct rvkvm_regs {
-	unsigned long gpr[32];		/* gpr[0] is never read */
-	unsigned long sepc;
+	unsigned long gpr[32];
 	unsigned long sstatus;
 	unsigned long hstatus;
+	unsigned long scounteren;
 };
 
-/* Guest VS-level CSRs, switched at vcpu_load/put only. */
+#define RVKVM_PC	0	/* gpr[] slot of the pc */
+
+/* The trap that ended the last guest run, read once by the switch. */
+struct rvkvm_trap {
+	unsigned long scause;
+	unsigned long stval;
+	unsigned long htval;
+	unsigned long htinst;
+};
+
+/*
+ * Guest supervisor CSRs that live in VS CSRs (or, for senvcfg, in the
+ * real one) while the vCPU is loaded: switched at vcpu_load/put only.
+ * ONE_REG CSR reads and writes these; sip is hvip shifted.
+ */
 struct rvkvm_vs_csrs {
 	unsigned long vsstatus;
 	unsigned long vsie;
@@ -84,18 +106,73 @@ struct rvkvm_vs_csrs {
 	unsigned long vstval;
 	unsigned long hvip;
 	unsigned long vsatp;
-	unsigned long scounteren;
+	unsigned long senvcfg;
+};
+
+/* What userspace fixes before the first KVM_RUN (ONE_REG CONFIG). */
+struct rvkvm_vcpu_config {
+	DECLARE_BITMAP(isa, RISCV_ISA_EXT_MAX);	/* host RISCV_ISA_EXT_* ids */
+	unsigned long mvendorid;
+	unsigned long marchid;
+	unsigned long mimpid;
+	unsigned long hedeleg;		/* hedeleg while this vCPU runs */
+	u64 henvcfg;			/* derived from isa at first run */
+};
+
+/* A guest load or store that exits to be emulated (vcpu_insn.c). */
+struct rvkvm_mmio {
+	unsigned long rd;		/* destination GPR of a load */
+	u8 len;				/* access size in bytes */
+	u8 insn_len;			/* 2 or 4: how far to step the pc */
+	u8 sext_shift;			/* left-then-arithmetic-right shift */
+	bool load;
+};
+
+/* A guest CSR access that exits to userspace (KVM_EXIT_RISCV_CSR). */
+struct rvkvm_csr_exit {
+	unsigned long rd;
+	u8 insn_len;
+};
+
+/* What a pending userspace exit must complete at the next KVM_RUN. */
+enum rvkvm_pending_exit {
+	RVKVM_PENDING_NONE,
+	RVKVM_PENDING_MMIO,
+	RVKVM_PENDING_SBI,
+	RVKVM_PENDING_CSR,
 };
 
 struct kvm_vcpu_arch {
 	union {
 		struct {
+			/* Hot: touched on every exit. */
 			struct rvkvm_regs guest;
+			struct rvkvm_trap trap;
 			struct rvkvm_regs host;
-			struct rvkvm_vs_csrs csr;
 			unsigned long host_sscratch;
 			unsigned long host_stvec;
-			unsigned long host_scounteren;
+
+			/* Interrupts: bits of hvip, set from any context. */
+			unsigned long irqs_pending;
+			unsigned long irqs_pending_mask;
+
+			struct rvkvm_vs_csrs csr;
+			struct rvkvm_vcpu_config cfg;
+			unsigned long host_senvcfg;
+
+			enum rvkvm_pending_exit pending;
+			struct rvkvm_mmio mmio;
+			struct rvkvm_csr_exit csr_exit;
+
+			/* SBI extensions userspace disabled (KVM_RISCV_SBI_EXT_*). */
+			DECLARE_BITMAP(sbi_disabled, KVM_RISCV_SBI_EXT_MAX);
+
+			/* Page-table pages for G-stage faults, filled unlocked. */
+			struct kvm_mmu_memory_cache mmu_cache;
+
+			/* VMID this vCPU last ran with, to spot a stale TLB. */
+			unsigned long last_vmid_version;
+			int last_cpu;		/* hart this vCPU last ran on */
 
 			/* Set once KVM_RUN has entered the guest. */
 			bool ran_once;

@@ -20,16 +20,70 @@ struct rvkvm_host {
 
 extern struct rvkvm_host rvkvm_host;
 
+/*
+ * Exit handlers return RVKVM_RESUME to re-enter the guest at once,
+ * RVKVM_TO_USER after filling vcpu->run for userspace, or a -errno that
+ * KVM_RUN returns.
+ */
+#define RVKVM_RESUME	1
+#define RVKVM_TO_USER	0
+
 /* layout.c */
 int rvkvm_layout_check(void);
+
+/* vcpu.c */
+void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level);
+void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
+
+/* vcpu_exit.c */
+int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
+			      unsigned long stval);
+int rvkvm_vcpu_read_insn(struct kvm_vcpu *vcpu, unsigned long pc,
+			 unsigned long *insn);
+int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu);
+
+/* vcpu_insn.c */
+int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store);
+int rvkvm_mmio_complete(struct kvm_vcpu *vcpu);
+int rvkvm_virtual_insn(struct kvm_vcpu *vcpu);
+int rvkvm_csr_complete(struct kvm_vcpu *vcpu);
+
+/* vcpu_sbi.c */
+int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu);
+int rvkvm_sbi_complete(struct kvm_vcpu *vcpu);
+bool rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id);
+
+/* vcpu_onereg.c */
+void rvkvm_onereg_vcpu_init(struct kvm_vcpu *vcpu);
+int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *reg);
+int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *reg);
+unsigned long rvkvm_onereg_count(struct kvm_vcpu *vcpu);
+int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices);
+bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext);
 
 /* mmu.c */
 int rvkvm_gstage_detect(void);
 int rvkvm_gstage_alloc_pgd(struct kvm *kvm);
 void rvkvm_gstage_free_pgd(struct kvm *kvm);
+int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
+		       bool exec);
+void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu);
 
 /* vmid.c */
 void rvkvm_vmid_detect(void);
 void rvkvm_vmid_init(struct kvm *kvm);
+bool rvkvm_vmid_stale(struct kvm *kvm);
+void rvkvm_vmid_update(struct kvm_vcpu *vcpu);
+
+/* tlb.c */
+void rvkvm_local_hfence_gvma_vmid_all(unsigned long vmid);
+void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
+				      gpa_t size);
+void rvkvm_local_hfence_gvma_all(void);
+void rvkvm_local_hfence_vvma_all(unsigned long vmid);
+void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_process_tlb_requests(struct kvm_vcpu *vcpu);
 
 #endif /* __RVKVM_RVKVM_H */
