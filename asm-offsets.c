@@ -23,4 +23,7 @@ void rvkvm_asm_offsets(void)
 	OFFSET(RVKVM_ARCH_TRAP_STVAL, kvm_vcpu_arch, trap.stval);
 	OFFSET(RVKVM_ARCH_TRAP_HTVAL, kvm_vcpu_arch, trap.htval);
 	OFFSET(RVKVM_ARCH_TRAP_HTINST, kvm_vcpu_arch, trap.htinst);
+	OFFSET(RVKVM_TRAP_SCAUSE, rvkvm_trap, scause);
+	OFFSET(RVKVM_TRAP_STVAL, rvkvm_trap, stval);
+	OFFSET(RVKVM_TRAP_HTVAL, rvkvm_trap, htval);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU lifetime, vCPU ioctls and vCPU statistics.
+ * vCPU lifetime, the run loop, interrupts, vCPU ioctls and statistics.
  */
 #include <rvkvm/rvkvm.h>
 #include <linux/entry-kvm.h>
@@ -32,6 +32,34 @@ const struct kvm_stats_header kvm_vcpu_stats_header = {
 		       sizeof(kvm_vcpu_stats_desc),
 };
 
+/* Exceptions the guest handles itself; breakpoints unless debugged. */
+#define RVKVM_HEDELEG_DEFAULT	(BIT(EXC_INST_MISALIGNED) | BIT(EXC_BREAKPOINT) | \
+				 BIT(EXC_SYSCALL) | BIT(EXC_INST_PAGE_FAULT) | \
+				 BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
+
+/* hvip bits a VMM or the kernel may raise; the guest sees them in sip. */
+#define RVKVM_VS_IRQS		(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | \
+				 BIT(IRQ_VS_EXT))
+
+void __rvkvm_switch_to(struct kvm_vcpu_arch *arch);
+
+/* Architectural reset: what a hart looks like before its first insn. */
+static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+
+	memset(&a->guest, 0, sizeof(a->guest));
+	memset(&a->csr, 0, sizeof(a->csr));
+	/* sret lands in VS-mode: SPV with SPP set. */
+	a->guest.sstatus = SR_SPP | SR_SPIE;
+	a->guest.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
+	if (IS_ENABLED(CONFIG_64BIT))
+		a->guest.hstatus |= 2UL << HSTATUS_VSXL_SHIFT;
+	WRITE_ONCE(a->irqs_pending, 0);
+	WRITE_ONCE(a->irqs_pending_mask, 0);
+	a->pending = RVKVM_PENDING_NONE;
+}
+
 /**
  * kvm_arch_vcpu_precreate() - veto a vCPU before it is allocated
  * @kvm: the VM
@@ -55,6 +83,11 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
  */
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {
+	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
+	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
+	vcpu->arch.last_cpu = -1;
+	rvkvm_vcpu_reset(vcpu);
+	rvkvm_sbi_vcpu_init(vcpu);
 	vcpu->arch.power_off = vcpu->vcpu_idx != 0;
 	return 0;
 }
@@ -73,15 +106,39 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
  */
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_mmu_free_memory_cache(&vcpu->arch.mmu_cache);
 }
 
 /**
  * kvm_arch_vcpu_load() - make @vcpu current on this hart
  * @vcpu: the vCPU
  * @cpu: this hart
+ *
+ * The guest's VS CSRs stay live in hardware from here to the matching
+ * put, so exits pay nothing for them.
  */
 void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
+	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
+
+	csr_write(CSR_VSSTATUS, c->vsstatus);
+	csr_write(CSR_VSIE, c->vsie);
+	csr_write(CSR_VSTVEC, c->vstvec);
+	csr_write(CSR_VSSCRATCH, c->vsscratch);
+	csr_write(CSR_VSEPC, c->vsepc);
+	csr_write(CSR_VSCAUSE, c->vscause);
+	csr_write(CSR_VSTVAL, c->vstval);
+	csr_write(CSR_HVIP, c->hvip);
+	csr_write(CSR_VSATP, c->vsatp);
+	csr_write(CSR_HEDELEG, vcpu->arch.cfg.hedeleg);
+	csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
+	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
+		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
+
+	rvkvm_gstage_load_hgatp(vcpu);
+	rvkvm_vcpu_tlb_sanitize(vcpu);
+	vcpu->arch.last_cpu = cpu;
+	vcpu->cpu = cpu;
 }
 
 /**
@@ -90,6 +147,20 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
  */
 void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
+	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
+
+	vcpu->cpu = -1;
+	c->vsstatus = csr_read(CSR_VSSTATUS);
+	c->vsie = csr_read(CSR_VSIE);
+	c->vstvec = csr_read(CSR_VSTVEC);
+	c->vsscratch = csr_read(CSR_VSSCRATCH);
+	c->vsepc = csr_read(CSR_VSEPC);
+	c->vscause = csr_read(CSR_VSCAUSE);
+	c->vstval = csr_read(CSR_VSTVAL);
+	c->hvip = csr_read(CSR_HVIP);
+	c->vsatp = csr_read(CSR_VSATP);
+	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
+		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
 }
 
 /**
@@ -108,15 +179,25 @@ void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 {
 }
 
+/* Pending VS interrupts that the guest has enabled in vsie. */
+static bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu)
+{
+	/* vsie holds S-level enables, one bit below their VS hvip bits. */
+	unsigned long enabled = vcpu->arch.csr.vsie << 1;
+
+	return READ_ONCE(vcpu->arch.irqs_pending) & enabled & RVKVM_VS_IRQS;
+}
+
 /**
  * kvm_arch_vcpu_runnable() - may a blocked @vcpu run again?
  * @vcpu: the vCPU
  *
- * Return: 0: interrupts reach a vCPU only once it can run.
+ * Return: true if it is not stopped and an enabled interrupt is pending.
  */
 int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
 {
-	return 0;
+	return !READ_ONCE(vcpu->arch.power_off) &&
+	       rvkvm_vcpu_irq_deliverable(vcpu);
 }
 
 /**
@@ -164,6 +245,95 @@ vm_fault_t kvm_arch_vcpu_fault(struct kvm_vcpu *vcpu, struct vm_fault *vmf)
 	return VM_FAULT_SIGBUS;
 }
 
+/* Interrupts ----------------------------------------------------------- */
+
+/**
+ * rvkvm_vcpu_set_irq() - raise or lower a VS interrupt of @vcpu
+ * @vcpu: the vCPU
+ * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER or IRQ_VS_EXT
+ * @level: raise or lower
+ *
+ * Safe from any context: the bit lands in irqs_pending and is marked in
+ * irqs_pending_mask; the vCPU copies it into hvip before its next entry.
+ */
+void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level)
+{
+	if (level)
+		set_bit(irq, &vcpu->arch.irqs_pending);
+	else
+		clear_bit(irq, &vcpu->arch.irqs_pending);
+	/* The level must be visible before the vCPU sees the change mark. */
+	smp_mb__before_atomic();
+	set_bit(irq, &vcpu->arch.irqs_pending_mask);
+	kvm_vcpu_kick(vcpu);
+}
+
+/* Before entry, IRQs off: copy changed levels into hvip. */
+static void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	unsigned long changed, hvip;
+
+	if (!READ_ONCE(a->irqs_pending_mask))
+		return;
+	changed = xchg_acquire(&a->irqs_pending_mask, 0);
+	hvip = csr_read(CSR_HVIP);
+	hvip = (hvip & ~changed) | (READ_ONCE(a->irqs_pending) & changed);
+	csr_write(CSR_HVIP, hvip);
+}
+
+/*
+ * After exit: the guest may have cleared its own software interrupt
+ * through sip, which writes hvip.VSSIP.  Fold that back unless a newer
+ * level from outside is already on its way.
+ */
+static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+
+	if (!test_bit(IRQ_VS_SOFT, &a->irqs_pending) ||
+	    test_bit(IRQ_VS_SOFT, &a->irqs_pending_mask))
+		return;
+	if (!(csr_read(CSR_HVIP) & BIT(IRQ_VS_SOFT)))
+		clear_bit(IRQ_VS_SOFT, &a->irqs_pending);
+}
+
+/* Power state ---------------------------------------------------------- */
+
+/**
+ * rvkvm_vcpu_power_off() - stop @vcpu; it sleeps until powered on
+ * @vcpu: the vCPU
+ */
+void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->arch.power_off, true);
+	kvm_make_request(KVM_REQ_SLEEP, vcpu);
+	kvm_vcpu_kick(vcpu);
+}
+
+/**
+ * rvkvm_vcpu_power_on() - let a stopped @vcpu run again
+ * @vcpu: the vCPU
+ */
+void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->arch.power_off, false);
+	kvm_vcpu_wake_up(vcpu);
+}
+
+/*
+ * A stopped vCPU sleeps in KVM_RUN until powered on; a signal wakes it
+ * only to let the run loop return -EINTR.
+ */
+static void rvkvm_vcpu_sleep(struct kvm_vcpu *vcpu)
+{
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	rcuwait_wait_event(kvm_arch_vcpu_get_wait(vcpu),
+			   !READ_ONCE(vcpu->arch.power_off),
+			   TASK_INTERRUPTIBLE);
+	kvm_vcpu_srcu_read_lock(vcpu);
+}
+
 /**
  * kvm_arch_vcpu_ioctl_get_mpstate() - KVM_GET_MP_STATE
  * @vcpu: the vCPU
@@ -191,42 +361,130 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
 {
 	switch (mp_state->mp_state) {
 	case KVM_MP_STATE_RUNNABLE:
-		WRITE_ONCE(vcpu->arch.power_off, false);
+		rvkvm_vcpu_power_on(vcpu);
 		return 0;
 	case KVM_MP_STATE_STOPPED:
-		WRITE_ONCE(vcpu->arch.power_off, true);
+		rvkvm_vcpu_power_off(vcpu);
 		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
+/* The run loop --------------------------------------------------------- */
+
+/* Requests are made from anywhere; act on them before entering. */
+static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
+{
+	if (!kvm_request_pending(vcpu) && !READ_ONCE(vcpu->arch.power_off))
+		return;
+	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
+	    READ_ONCE(vcpu->arch.power_off))
+		rvkvm_vcpu_sleep(vcpu);
+	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu))
+		rvkvm_vcpu_reset(vcpu);
+	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
+		rvkvm_gstage_load_hgatp(vcpu);
+	rvkvm_vcpu_process_tlb_requests(vcpu);
+}
+
+/*
+ * The guest runs between these two calls.  noinstr: nothing may be
+ * traced or instrumented while the host's state is half switched.
+ */
+static noinstr void rvkvm_vcpu_enter_exit(struct kvm_vcpu *vcpu)
+{
+	guest_state_enter_irqoff();
+	__rvkvm_switch_to(&vcpu->arch);
+	guest_state_exit_irqoff();
+}
+
+/*
+ * One entry into the guest and back, with everything that must happen
+ * with interrupts off.  Returns false, with nothing run, when work
+ * arrived after the last check and the loop must go round again.
+ */
+static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
+{
+	preempt_disable();
+	local_irq_disable();
+
+	/* Kicks from now on IPI us; anything earlier is seen below. */
+	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
+	if (kvm_request_pending(vcpu) || xfer_to_guest_mode_work_pending() ||
+	    rvkvm_vmid_stale(vcpu->kvm)) {
+		vcpu->mode = OUTSIDE_GUEST_MODE;
+		local_irq_enable();
+		preempt_enable();
+		return false;
+	}
+	rvkvm_vcpu_flush_irqs(vcpu);
+	kvm_vcpu_srcu_read_unlock(vcpu);
+
+	guest_timing_enter_irqoff();
+	rvkvm_vcpu_enter_exit(vcpu);
+	vcpu->mode = OUTSIDE_GUEST_MODE;
+	vcpu->stat.exits++;
+	vcpu->arch.ran_once = true;
+	rvkvm_vcpu_sync_irqs(vcpu);
+
+	/* A host interrupt that ended the run is taken here, as guest time. */
+	local_irq_enable();
+	local_irq_disable();
+	guest_timing_exit_irqoff();
+	local_irq_enable();
+	preempt_enable();
+	kvm_vcpu_srcu_read_lock(vcpu);
+	return true;
+}
+
 /**
  * kvm_arch_vcpu_ioctl_run() - KVM_RUN
  * @vcpu: the vCPU
  *
- * The host's entry code (xfer_to_guest_mode_handle_work) reschedules and
- * turns a pending signal into KVM_EXIT_INTR.  Until the world switch
- * exists the vCPU idles in this loop where the guest would run, which
- * already exercises the host writing into our struct kvm_vcpu.
+ * Finishes the userspace exit that ended the last KVM_RUN, then enters
+ * the guest until an exit needs userspace, a signal arrives, or an
+ * error ends the run.  The host's entry code
+ * (xfer_to_guest_mode_handle_work) reschedules and turns signals into
+ * KVM_EXIT_INTR.
  *
- * Return: -EINTR on a signal or with immediate_exit set.
+ * Return: 0 with vcpu->run filled in, or a -errno (-EINTR on a signal or
+ * with immediate_exit set).
  */
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 {
+	struct kvm_run *run = vcpu->run;
 	int r;
 
-	if (!vcpu->wants_to_run)
-		return -EINTR;
-
 	vcpu_load(vcpu);
+	kvm_vcpu_srcu_read_lock(vcpu);
+
+	r = rvkvm_vcpu_complete_exit(vcpu);
+	if (r <= 0)
+		goto out;
+	if (!vcpu->wants_to_run) {
+		r = -EINTR;
+		goto out;
+	}
+
 	kvm_sigset_activate(vcpu);
-	vcpu->run->exit_reason = KVM_EXIT_UNKNOWN;
-	do {
-		cpu_relax();
+	run->exit_reason = KVM_EXIT_UNKNOWN;
+	r = RVKVM_RESUME;
+	while (r == RVKVM_RESUME) {
 		r = xfer_to_guest_mode_handle_work(vcpu);
-	} while (!r);
+		if (r)
+			break;
+		rvkvm_vmid_update(vcpu);
+		rvkvm_vcpu_requests(vcpu);
+		if (!rvkvm_vcpu_run_once(vcpu)) {
+			r = RVKVM_RESUME;
+			continue;
+		}
+		r = rvkvm_vcpu_exit(vcpu);
+	}
 	kvm_sigset_deactivate(vcpu);
+out:
+	kvm_vcpu_srcu_read_unlock(vcpu);
 	vcpu_put(vcpu);
 	return r;
 }
@@ -234,14 +492,27 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 /**
  * kvm_arch_vcpu_ioctl_set_guest_debug() - KVM_SET_GUEST_DEBUG
  * @vcpu: the vCPU
- * @dbg: the debug controls
+ * @dbg: the debug controls: KVM_GUESTDBG_ENABLE (ebreak) is all there is
  *
- * Return: -EINVAL until guest debug exits exist.
+ * With debugging on, ebreak is no longer delegated to the guest and
+ * exits to userspace as KVM_EXIT_DEBUG.  The new hedeleg takes effect at
+ * the next vcpu_load, which every KVM_RUN does.
+ *
+ * Return: 0, or -EINVAL for controls RISC-V cannot honour (single-step).
  */
 int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
 					struct kvm_guest_debug *dbg)
 {
-	return -EINVAL;
+	if (dbg->control & ~KVM_GUESTDBG_ENABLE)
+		return -EINVAL;
+	if (dbg->control & KVM_GUESTDBG_ENABLE) {
+		vcpu->guest_debug = dbg->control;
+		vcpu->arch.cfg.hedeleg &= ~BIT(EXC_BREAKPOINT);
+	} else {
+		vcpu->guest_debug = 0;
+		vcpu->arch.cfg.hedeleg |= BIT(EXC_BREAKPOINT);
+	}
+	return 0;
 }
 
 /**
@@ -250,12 +521,32 @@ int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
  * @ioctl: the request
  * @arg: its argument
  *
- * Return: -ENOIOCTLCMD, handing every request to the locked path.
+ * KVM_INTERRUPT must work while another thread sits in KVM_RUN holding
+ * the vCPU mutex: it only sets a bit and kicks.
+ *
+ * Return: 0, -EFAULT, -EINVAL for a value other than SET or UNSET, or
+ * -ENOIOCTLCMD to hand other requests to the locked path.
  */
 long kvm_arch_vcpu_async_ioctl(struct file *filp, unsigned int ioctl,
 			       unsigned long arg)
 {
-	return -ENOIOCTLCMD;
+	struct kvm_vcpu *vcpu = filp->private_data;
+	struct kvm_interrupt irq;
+
+	if (ioctl != KVM_INTERRUPT)
+		return -ENOIOCTLCMD;
+	if (copy_from_user(&irq, (void __user *)arg, sizeof(irq)))
+		return -EFAULT;
+	switch (irq.irq) {
+	case KVM_INTERRUPT_SET:
+		rvkvm_vcpu_set_irq(vcpu, IRQ_VS_EXT, true);
+		return 0;
+	case KVM_INTERRUPT_UNSET:
+		rvkvm_vcpu_set_irq(vcpu, IRQ_VS_EXT, false);
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 /**

@@ -28,6 +28,12 @@ extern struct rvkvm_host rvkvm_host;
 #define RVKVM_RESUME	1
 #define RVKVM_TO_USER	0
 
+/* Guest xN as an instruction sees it: slot 0 holds the pc, x0 reads 0. */
+static inline unsigned long rvkvm_gpr(struct kvm_vcpu *vcpu, unsigned int n)
+{
+	return n ? vcpu->arch.guest.gpr[n] : 0;
+}
+
 /* layout.c */
 int rvkvm_layout_check(void);
 
@@ -54,6 +60,7 @@ int rvkvm_csr_complete(struct kvm_vcpu *vcpu);
 int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu);
 int rvkvm_sbi_complete(struct kvm_vcpu *vcpu);
 bool rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id);
+void rvkvm_sbi_vcpu_init(struct kvm_vcpu *vcpu);
 
 /* vcpu_onereg.c */
 void rvkvm_onereg_vcpu_init(struct kvm_vcpu *vcpu);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SBI extension table's entry type.  Each extension lives in its own
+ * vcpu_sbi_*.c and is listed once in vcpu_sbi.c.
+ */
+#ifndef __RVKVM_SBI_H
+#define __RVKVM_SBI_H
+
+#include <rvkvm/rvkvm.h>
+#include <asm/sbi.h>
+
+/* One guest ecall: a7/a6/a0..a5 in, a0 (error) and a1 (value) out. */
+struct rvkvm_sbi_call {
+	unsigned long eid;
+	unsigned long fid;
+	unsigned long args[6];
+	long error;
+	unsigned long value;
+};
+
+/* No KVM_RISCV_SBI_EXT_* id: always on, userspace cannot disable it. */
+#define RVKVM_SBI_ALWAYS	(-1)
+
+struct rvkvm_sbi_ext {
+	unsigned long eid_first;
+	unsigned long eid_last;
+	int kvm_id;		/* KVM_RISCV_SBI_EXT_* or RVKVM_SBI_ALWAYS */
+	bool default_off;	/* userspace must enable it */
+	/* NULL: available wherever the module is. */
+	bool (*probe)(struct kvm_vcpu *vcpu);
+	/*
+	 * RVKVM_RESUME with call->error/value set, RVKVM_TO_USER after
+	 * filling vcpu->run, or a -errno for KVM_RUN.
+	 */
+	int (*handle)(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call);
+};
+
+/* vcpu_sbi.c */
+int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call);
+const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
+					   unsigned long eid);
+
+extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
+
+#endif /* __RVKVM_SBI_H */

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What happens after the guest traps out: dispatch on scause, inject
+ * faults back into the guest, and finish exits that went to userspace.
+ */
+#include <rvkvm/rvkvm.h>
+
+unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap);
+
+/**
+ * rvkvm_vcpu_redirect_trap() - deliver an exception to the guest
+ * @vcpu: the loaded vCPU
+ * @scause: the exception cause the guest will see
+ * @stval: its trap value
+ *
+ * Does to the VS CSRs what the hart does on a trap into VS-mode: the
+ * guest resumes at its vstvec, in VS-mode, with interrupts off.
+ */
+void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
+			      unsigned long stval)
+{
+	struct rvkvm_regs *g = &vcpu->arch.guest;
+	unsigned long vsstatus = csr_read(CSR_VSSTATUS);
+
+	vsstatus &= ~(SR_SPP | SR_SPIE);
+	if (g->sstatus & SR_SPP)
+		vsstatus |= SR_SPP;
+	if (vsstatus & SR_SIE)
+		vsstatus |= SR_SPIE;
+	vsstatus &= ~SR_SIE;
+	csr_write(CSR_VSSTATUS, vsstatus);
+	csr_write(CSR_VSCAUSE, scause);
+	csr_write(CSR_VSTVAL, stval);
+	csr_write(CSR_VSEPC, g->gpr[RVKVM_PC]);
+
+	/* Exceptions always enter at the base, even with vectored vstvec. */
+	g->gpr[RVKVM_PC] = csr_read(CSR_VSTVEC) & ~3UL;
+	g->sstatus |= SR_SPP;
+}
+
+/* The fetch-side fault the guest should see for a failed HLVX read. */
+static unsigned long rvkvm_fetch_cause(unsigned long load_cause)
+{
+	switch (load_cause) {
+	case EXC_LOAD_ACCESS:
+		return EXC_INST_ACCESS;
+	case EXC_LOAD_GUEST_PAGE_FAULT:
+		return EXC_INST_GUEST_PAGE_FAULT;
+	default:
+		return EXC_INST_PAGE_FAULT;
+	}
+}
+
+static int rvkvm_read_half(struct kvm_vcpu *vcpu, unsigned long gva,
+			   unsigned long *half)
+{
+	struct rvkvm_trap fault = { };
+	unsigned long flags, hstatus;
+
+	/* HLVX uses hstatus.SPVP as the guest privilege for the walk. */
+	local_irq_save(flags);
+	hstatus = csr_swap(CSR_HSTATUS, vcpu->arch.guest.hstatus);
+	*half = __rvkvm_hlvx_hu(gva, &fault);
+	csr_write(CSR_HSTATUS, hstatus);
+	local_irq_restore(flags);
+
+	if (!fault.scause)
+		return 0;
+	/*
+	 * The guest's mapping of its own pc went away under us.  A G-stage
+	 * miss is ours to fill: retry the instruction, which faults again
+	 * through the normal path.  Anything else is the guest's fault.
+	 */
+	if (fault.scause != EXC_LOAD_GUEST_PAGE_FAULT)
+		rvkvm_vcpu_redirect_trap(vcpu, rvkvm_fetch_cause(fault.scause),
+					 gva);
+	return -EAGAIN;
+}
+
+/**
+ * rvkvm_vcpu_read_insn() - fetch the guest instruction at @pc
+ * @vcpu: the loaded vCPU
+ * @pc: guest virtual address of the instruction
+ * @insn: the instruction, 16 or 32 bits
+ *
+ * Return: 0, or -EAGAIN when the read faulted; the fault has then been
+ * dealt with and the guest only needs to be resumed.
+ */
+int rvkvm_vcpu_read_insn(struct kvm_vcpu *vcpu, unsigned long pc,
+			 unsigned long *insn)
+{
+	unsigned long lo, hi;
+	int r;
+
+	r = rvkvm_read_half(vcpu, pc, &lo);
+	if (r)
+		return r;
+	/* Low bits other than 0b11 mean a 16-bit compressed instruction. */
+	if ((lo & 3) != 3) {
+		*insn = lo;
+		return 0;
+	}
+	r = rvkvm_read_half(vcpu, pc + 2, &hi);
+	if (r)
+		return r;
+	*insn = lo | (hi << 16);
+	return 0;
+}
+
+/* The guest touched guest-physical memory the G-stage does not map. */
+static int rvkvm_exit_gstage_fault(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_trap *t = &vcpu->arch.trap;
+	bool store = t->scause == EXC_STORE_GUEST_PAGE_FAULT;
+	gpa_t gpa = (t->htval << 2) | (t->stval & 3);
+	struct kvm_memory_slot *slot;
+	unsigned long hva;
+	bool writable;
+
+	slot = gfn_to_memslot(vcpu->kvm, gpa >> PAGE_SHIFT);
+	hva = gfn_to_hva_memslot_prot(slot, gpa >> PAGE_SHIFT, &writable);
+	if (!kvm_is_error_hva(hva) && (!store || writable))
+		return rvkvm_gstage_fault(vcpu, gpa, store,
+					  t->scause == EXC_INST_GUEST_PAGE_FAULT);
+
+	/* No RAM there, or a store to ROM: an access to emulate. */
+	if (t->scause == EXC_INST_GUEST_PAGE_FAULT) {
+		/* Nothing can execute from a device: as on hardware. */
+		rvkvm_vcpu_redirect_trap(vcpu, EXC_INST_ACCESS, t->stval);
+		return RVKVM_RESUME;
+	}
+	return rvkvm_mmio_access(vcpu, gpa, store);
+}
+
+static int rvkvm_exit_debug(struct kvm_vcpu *vcpu)
+{
+	/* Not delegated means userspace asked for it: KVM_SET_GUEST_DEBUG. */
+	vcpu->run->exit_reason = KVM_EXIT_DEBUG;
+	return RVKVM_TO_USER;
+}
+
+/**
+ * rvkvm_vcpu_exit() - handle the trap that ended the guest's run
+ * @vcpu: the loaded vCPU, just back from the guest
+ *
+ * Return: RVKVM_RESUME, RVKVM_TO_USER, or a -errno for KVM_RUN.
+ */
+int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu)
+{
+	unsigned long scause = vcpu->arch.trap.scause;
+
+	/* The host took its interrupt as the run loop re-enabled IRQs. */
+	if (scause & CAUSE_IRQ_FLAG)
+		return RVKVM_RESUME;
+
+	switch (scause) {
+	case EXC_INST_GUEST_PAGE_FAULT:
+	case EXC_LOAD_GUEST_PAGE_FAULT:
+	case EXC_STORE_GUEST_PAGE_FAULT:
+		return rvkvm_exit_gstage_fault(vcpu);
+	case EXC_VIRTUAL_INST_FAULT:
+		return rvkvm_virtual_insn(vcpu);
+	case EXC_SUPERVISOR_SYSCALL:
+		vcpu->stat.ecall_exit_stat++;
+		return rvkvm_sbi_ecall(vcpu);
+	case EXC_BREAKPOINT:
+		if (vcpu->guest_debug & KVM_GUESTDBG_ENABLE)
+			return rvkvm_exit_debug(vcpu);
+		fallthrough;
+	case EXC_INST_ILLEGAL:
+	case EXC_INST_MISALIGNED:
+	case EXC_LOAD_MISALIGNED:
+	case EXC_STORE_MISALIGNED:
+	case EXC_INST_ACCESS:
+	case EXC_LOAD_ACCESS:
+	case EXC_STORE_ACCESS:
+		/* The guest's own doing, and its own business. */
+		rvkvm_vcpu_redirect_trap(vcpu, scause, vcpu->arch.trap.stval);
+		return RVKVM_RESUME;
+	default:
+		vcpu->run->exit_reason = KVM_EXIT_UNKNOWN;
+		vcpu->run->hw.hardware_exit_reason = scause;
+		return RVKVM_TO_USER;
+	}
+}
+
+/**
+ * rvkvm_vcpu_complete_exit() - finish the exit userspace just handled
+ * @vcpu: the loaded vCPU, at the start of KVM_RUN
+ *
+ * Keyed on our own record of what we asked for, never on
+ * run->exit_reason, which userspace can rewrite.
+ *
+ * Return: RVKVM_RESUME, or a -errno.
+ */
+int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu)
+{
+	enum rvkvm_pending_exit p = vcpu->arch.pending;
+
+	vcpu->arch.pending = RVKVM_PENDING_NONE;
+	switch (p) {
+	case RVKVM_PENDING_MMIO:
+		return rvkvm_mmio_complete(vcpu);
+	case RVKVM_PENDING_SBI:
+		return rvkvm_sbi_complete(vcpu);
+	case RVKVM_PENDING_CSR:
+		return rvkvm_csr_complete(vcpu);
+	default:
+		return RVKVM_RESUME;
+	}
+}

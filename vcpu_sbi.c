@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SBI a guest calls with ecall: dispatch through a table of
+ * extensions, each of which userspace can switch off (ONE_REG SBI_EXT),
+ * and forwarding to userspace for what it implements itself.
+ */
+#include <rvkvm/sbi.h>
+
+/* Experimental and vendor calls belong to the VMM: hand them over. */
+static int rvkvm_sbi_to_user(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
+{
+	return rvkvm_sbi_forward(vcpu, call);
+}
+
+static const struct rvkvm_sbi_ext rvkvm_sbi_experimental = {
+	.eid_first = SBI_EXT_EXPERIMENTAL_START,
+	.eid_last = SBI_EXT_EXPERIMENTAL_END,
+	.kvm_id = KVM_RISCV_SBI_EXT_EXPERIMENTAL,
+	.handle = rvkvm_sbi_to_user,
+};
+
+static const struct rvkvm_sbi_ext rvkvm_sbi_vendor = {
+	.eid_first = SBI_EXT_VENDOR_START,
+	.eid_last = SBI_EXT_VENDOR_END,
+	.kvm_id = KVM_RISCV_SBI_EXT_VENDOR,
+	.handle = rvkvm_sbi_to_user,
+};
+
+static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
+	&rvkvm_sbi_base,
+	&rvkvm_sbi_experimental,
+	&rvkvm_sbi_vendor,
+};
+
+static bool rvkvm_sbi_ext_enabled(struct kvm_vcpu *vcpu,
+				  const struct rvkvm_sbi_ext *ext)
+{
+	if (ext->probe && !ext->probe(vcpu))
+		return false;
+	return ext->kvm_id == RVKVM_SBI_ALWAYS ||
+	       !test_bit(ext->kvm_id, vcpu->arch.sbi_disabled);
+}
+
+/**
+ * rvkvm_sbi_find() - the enabled extension that serves @eid
+ * @vcpu: the vCPU
+ * @eid: an SBI extension id
+ *
+ * Return: the extension, or NULL if none serves @eid for this vCPU.
+ */
+const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
+					   unsigned long eid)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_sbi_exts); i++) {
+		const struct rvkvm_sbi_ext *ext = rvkvm_sbi_exts[i];
+
+		if (eid >= ext->eid_first && eid <= ext->eid_last)
+			return rvkvm_sbi_ext_enabled(vcpu, ext) ? ext : NULL;
+	}
+	return NULL;
+}
+
+static const struct rvkvm_sbi_ext *rvkvm_sbi_by_kvm_id(unsigned long kvm_id)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_sbi_exts); i++)
+		if (rvkvm_sbi_exts[i]->kvm_id == kvm_id)
+			return rvkvm_sbi_exts[i];
+	return NULL;
+}
+
+/**
+ * rvkvm_sbi_ext_available() - could this vCPU offer an extension?
+ * @vcpu: the vCPU
+ * @kvm_id: a KVM_RISCV_SBI_EXT_* id
+ *
+ * Return: true if the module implements it and the host allows it,
+ * whether or not userspace has disabled it.
+ */
+bool rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id)
+{
+	const struct rvkvm_sbi_ext *ext = rvkvm_sbi_by_kvm_id(kvm_id);
+
+	return ext && (!ext->probe || ext->probe(vcpu));
+}
+
+/**
+ * rvkvm_sbi_vcpu_init() - the default set of enabled extensions
+ * @vcpu: a new vCPU
+ */
+void rvkvm_sbi_vcpu_init(struct kvm_vcpu *vcpu)
+{
+	int i;
+
+	bitmap_zero(vcpu->arch.sbi_disabled, KVM_RISCV_SBI_EXT_MAX);
+	for (i = 0; i < ARRAY_SIZE(rvkvm_sbi_exts); i++)
+		if (rvkvm_sbi_exts[i]->default_off)
+			set_bit(rvkvm_sbi_exts[i]->kvm_id,
+				vcpu->arch.sbi_disabled);
+}
+
+/**
+ * rvkvm_sbi_forward() - let userspace handle an SBI call
+ * @vcpu: the vCPU
+ * @call: the call
+ *
+ * The guest sees SBI_ERR_NOT_SUPPORTED unless userspace answers.
+ *
+ * Return: RVKVM_TO_USER.
+ */
+int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_RISCV_SBI;
+	run->riscv_sbi.extension_id = call->eid;
+	run->riscv_sbi.function_id = call->fid;
+	memcpy(run->riscv_sbi.args, call->args, sizeof(call->args));
+	run->riscv_sbi.ret[0] = SBI_ERR_NOT_SUPPORTED;
+	run->riscv_sbi.ret[1] = 0;
+	vcpu->arch.pending = RVKVM_PENDING_SBI;
+	return RVKVM_TO_USER;
+}
+
+/* The ecall is done: return values in a0/a1, resume after it. */
+static void rvkvm_sbi_return(struct kvm_vcpu *vcpu, unsigned long a0,
+			     unsigned long a1)
+{
+	struct rvkvm_regs *g = &vcpu->arch.guest;
+
+	g->gpr[10] = a0;
+	g->gpr[11] = a1;
+	g->gpr[RVKVM_PC] += 4;
+}
+
+/**
+ * rvkvm_sbi_complete() - finish an SBI call userspace handled
+ * @vcpu: the vCPU
+ *
+ * Return: RVKVM_RESUME.
+ */
+int rvkvm_sbi_complete(struct kvm_vcpu *vcpu)
+{
+	rvkvm_sbi_return(vcpu, vcpu->run->riscv_sbi.ret[0],
+			 vcpu->run->riscv_sbi.ret[1]);
+	return RVKVM_RESUME;
+}
+
+/**
+ * rvkvm_sbi_ecall() - handle an ecall from the guest's S-mode
+ * @vcpu: the loaded vCPU
+ *
+ * Return: RVKVM_RESUME, RVKVM_TO_USER, or a -errno for KVM_RUN.
+ */
+int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu)
+{
+	unsigned long *x = vcpu->arch.guest.gpr;
+	struct rvkvm_sbi_call call = {
+		.eid = x[17],
+		.fid = x[16],
+		.args = { x[10], x[11], x[12], x[13], x[14], x[15] },
+		.error = SBI_ERR_NOT_SUPPORTED,
+	};
+	const struct rvkvm_sbi_ext *ext = rvkvm_sbi_find(vcpu, call.eid);
+	int r;
+
+	if (ext) {
+		r = ext->handle(vcpu, &call);
+		if (r != RVKVM_RESUME)
+			return r;
+	}
+	rvkvm_sbi_return(vcpu, call.error, call.value);
+	return RVKVM_RESUME;
+}

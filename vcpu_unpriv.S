@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reading guest memory through the guest's own translation (HLVX.HU),
+ * for decoding the instruction that trapped when htinst does not carry
+ * it.  A fault during the read must not become a host oops: stvec points
+ * at a local handler for the duration, which records the trap and skips
+ * the read.  Called with interrupts off and hstatus set up for the
+ * guest's privilege (SPVP).
+ */
+#include <linux/linkage.h>
+#include <asm/asm.h>
+#include <asm/csr.h>
+#include <asm/insn-def.h>
+#include <rvkvm/asm_offsets.h>
+
+	.text
+
+/*
+ * unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap)
+ * Returns the halfword; trap->scause is left 0 unless the read faulted.
+ */
+SYM_FUNC_START(__rvkvm_hlvx_hu)
+	la	t0, __rvkvm_unpriv_trap
+	csrrw	t0, CSR_STVEC, t0
+	mv	t1, a0
+	li	a0, 0
+	.option push
+	.option norvc
+	HLVX_HU(a0, t1)
+	.option pop
+	csrw	CSR_STVEC, t0
+	ret
+SYM_FUNC_END(__rvkvm_hlvx_hu)
+
+	.align 2
+SYM_CODE_START_LOCAL(__rvkvm_unpriv_trap)
+	csrr	t2, CSR_SCAUSE
+	REG_S	t2, RVKVM_TRAP_SCAUSE(a1)
+	csrr	t2, CSR_STVAL
+	REG_S	t2, RVKVM_TRAP_STVAL(a1)
+	csrr	t2, CSR_HTVAL
+	REG_S	t2, RVKVM_TRAP_HTVAL(a1)
+	/* Resume after the 4-byte HLVX.HU (norvc above). */
+	csrr	t2, CSR_SEPC
+	addi	t2, t2, 4
+	csrw	CSR_SEPC, t2
+	sret
+SYM_CODE_END(__rvkvm_unpriv_trap)
