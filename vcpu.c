@@ -89,6 +89,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	rvkvm_vcpu_reset(vcpu);
 	rvkvm_sbi_vcpu_init(vcpu);
 	vcpu->arch.power_off = vcpu->vcpu_idx != 0;
+	rvkvm_onereg_vcpu_init(vcpu);
 	return 0;
 }
 
@@ -549,18 +550,55 @@ long kvm_arch_vcpu_async_ioctl(struct file *filp, unsigned int ioctl,
 	}
 }
 
+static long rvkvm_vcpu_ioctl_one_reg(struct kvm_vcpu *vcpu, unsigned int ioctl,
+				     struct kvm_one_reg __user *ureg)
+{
+	struct kvm_one_reg reg;
+
+	if (copy_from_user(&reg, ureg, sizeof(reg)))
+		return -EFAULT;
+	if (ioctl == KVM_SET_ONE_REG)
+		return rvkvm_onereg_set(vcpu, &reg);
+	return rvkvm_onereg_get(vcpu, &reg);
+}
+
+/* Userspace learns the size it needs from n even when it gets E2BIG. */
+static long rvkvm_vcpu_ioctl_reg_list(struct kvm_vcpu *vcpu,
+				      struct kvm_reg_list __user *ulist)
+{
+	u64 room, n = rvkvm_onereg_count(vcpu);
+
+	if (get_user(room, &ulist->n) || put_user(n, &ulist->n))
+		return -EFAULT;
+	if (room < n)
+		return -E2BIG;
+	return rvkvm_onereg_list(vcpu, ulist->reg);
+}
+
 /**
  * kvm_arch_vcpu_ioctl() - arch vCPU ioctls
  * @filp: the vCPU file
  * @ioctl: the request
  * @arg: its argument
  *
- * Return: -EINVAL for requests this module does not know.
+ * Return: the request's result, or -EINVAL for requests this module does
+ * not know.
  */
 long kvm_arch_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 			 unsigned long arg)
 {
-	return -EINVAL;
+	struct kvm_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_GET_ONE_REG:
+	case KVM_SET_ONE_REG:
+		return rvkvm_vcpu_ioctl_one_reg(vcpu, ioctl, argp);
+	case KVM_GET_REG_LIST:
+		return rvkvm_vcpu_ioctl_reg_list(vcpu, argp);
+	default:
+		return -EINVAL;
+	}
 }
 
 /*

@@ -1,0 +1,940 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_GET_ONE_REG, KVM_SET_ONE_REG and KVM_GET_REG_LIST, and the vCPU
+ * configuration (ISA, machine ids) that userspace fixes through them.
+ *
+ * A RISC-V register id is KVM_REG_RISCV | size | type | subtype | index.
+ * Every (type, subtype) pair is one block of rvkvm_reg_blocks[].  The
+ * dispatcher resolves an id to its block and index, checks the size and
+ * the index, and does all copying to and from userspace; the handlers
+ * only read and write values in kernel memory.  The table's order is the
+ * order of KVM_GET_REG_LIST, which is 6.12's order.
+ */
+#include <rvkvm/rvkvm.h>
+#include <linux/bitmap.h>
+#include <linux/log2.h>
+#include <linux/uaccess.h>
+#include <asm/cacheflush.h>
+#include <asm/cpufeature.h>
+#include <asm/pgtable.h>
+#include <asm/sbi.h>
+#include <asm/vector.h>
+
+/* (type, subtype) picks the block, the low 16 bits the register in it. */
+#define RVKVM_REG_BLOCK_MASK	(KVM_REG_RISCV_TYPE_MASK | KVM_REG_RISCV_SUBTYPE_MASK)
+#define RVKVM_REG_INDEX_MASK	GENMASK_ULL(KVM_REG_RISCV_SUBTYPE_SHIFT - 1, 0)
+/* Bits that no RISC-V register id sets: an id with any of them is unknown. */
+#define RVKVM_REG_UNUSED_MASK	GENMASK_ULL(KVM_REG_SIZE_SHIFT - 1, 32)
+
+#define RVKVM_NR_UL(type)	(sizeof(type) / sizeof(unsigned long))
+
+/* A register value in kernel memory: big enough for every block below. */
+union rvkvm_reg_val {
+	unsigned long ul;
+	u64 u64;
+	u32 u32;
+};
+
+struct rvkvm_reg_block;
+
+/* The register a handler serves, already resolved and bounds-checked. */
+struct rvkvm_reg {
+	u64 id;
+	unsigned long index;
+	const struct rvkvm_reg_block *block;
+};
+
+/* Where KVM_GET_REG_LIST puts ids; without @next it only counts them. */
+struct rvkvm_reg_sink {
+	u64 __user *next;
+	unsigned long n;
+};
+
+/*
+ * One block of registers.  Indices 0..@nr-1 for which @present holds (all
+ * of them without @present) exist: the others are -ENOENT before any
+ * handler runs.  @count and @list report the block to KVM_GET_REG_LIST;
+ * blocks without them exist but are not listed (the MULTI ones).  A block
+ * without @get is a placeholder: its ids are unknown and it is not listed.
+ */
+struct rvkvm_reg_block {
+	u64 type;		/* KVM_REG_RISCV_<type> | <subtype> */
+	unsigned int size;	/* KVM_REG_SIZE of each of its registers */
+	unsigned long nr;
+	bool (*present)(struct kvm_vcpu *vcpu, unsigned long index);
+	int (*get)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		   union rvkvm_reg_val *val);
+	int (*set)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		   const union rvkvm_reg_val *val);
+	unsigned long (*count)(struct kvm_vcpu *vcpu,
+			       const struct rvkvm_reg_block *blk);
+	int (*list)(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		    struct rvkvm_reg_sink *sink);
+};
+
+/* --- The ISA extension map ---------------------------------------------- */
+
+/*
+ * When a vCPU may have an extension turned on (enable) or off (disable).
+ * RVKVM_RULE_NONE marks a hole in the map: no extension has that KVM id.
+ */
+enum rvkvm_isa_rule {
+	RVKVM_RULE_NONE,
+	RVKVM_RULE_ALWAYS,
+	RVKVM_RULE_NEVER,
+	/* Sscofpmf's overflow interrupt can only be filtered with AIA. */
+	RVKVM_RULE_HOST_SSAIA,
+	/* Ssaia is hidden from a guest through sstateen0. */
+	RVKVM_RULE_HOST_SMSTATEEN,
+	/* V needs the host's per-task vector state control. */
+	RVKVM_RULE_HOST_V_CTRL,
+};
+
+struct rvkvm_isa_ext {
+	u8 host;		/* RISCV_ISA_EXT_* */
+	u8 enable;		/* enum rvkvm_isa_rule */
+	u8 disable;		/* enum rvkvm_isa_rule */
+};
+
+static_assert(sizeof_field(struct rvkvm_isa_ext, host) * BITS_PER_BYTE >=
+	      ilog2(RISCV_ISA_EXT_MAX - 1) + 1);
+
+#define RVKVM_ISA(kvm, host, en, dis)					\
+	[KVM_RISCV_ISA_EXT_##kvm] = { RISCV_ISA_EXT_##host,		\
+				      RVKVM_RULE_##en, RVKVM_RULE_##dis }
+
+/*
+ * Indexed by KVM_RISCV_ISA_EXT_* id.  Most extensions cannot be taken
+ * away from a guest that runs on hardware which has them (no control bit
+ * traps them), so they are NEVER to disable; the guest may still be told
+ * they are absent only where hardware lets the hypervisor enforce it.
+ */
+static const struct rvkvm_isa_ext rvkvm_isa_map[KVM_RISCV_ISA_EXT_MAX] = {
+	RVKVM_ISA(A,		a,		ALWAYS,	NEVER),
+	RVKVM_ISA(C,		c,		ALWAYS,	NEVER),
+	RVKVM_ISA(D,		d,		ALWAYS,	ALWAYS),
+	RVKVM_ISA(F,		f,		ALWAYS,	ALWAYS),
+	RVKVM_ISA(H,		h,		NEVER,	ALWAYS),
+	RVKVM_ISA(I,		i,		ALWAYS,	NEVER),
+	RVKVM_ISA(M,		m,		ALWAYS,	NEVER),
+	RVKVM_ISA(SVPBMT,	SVPBMT,		ALWAYS,	ALWAYS),
+	RVKVM_ISA(SSTC,		SSTC,		ALWAYS,	NEVER),
+	RVKVM_ISA(SVINVAL,	SVINVAL,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZIHINTPAUSE,	ZIHINTPAUSE,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZICBOM,	ZICBOM,		ALWAYS,	ALWAYS),
+	RVKVM_ISA(ZICBOZ,	ZICBOZ,		ALWAYS,	ALWAYS),
+	RVKVM_ISA(ZBB,		ZBB,		ALWAYS,	NEVER),
+	RVKVM_ISA(SSAIA,	SSAIA,		ALWAYS,	HOST_SMSTATEEN),
+	RVKVM_ISA(V,		v,		HOST_V_CTRL, ALWAYS),
+	RVKVM_ISA(SVNAPOT,	SVNAPOT,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZBA,		ZBA,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZBS,		ZBS,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZICNTR,	ZICNTR,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZICSR,	ZICSR,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZIFENCEI,	ZIFENCEI,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZIHPM,	ZIHPM,		ALWAYS,	NEVER),
+	RVKVM_ISA(SMSTATEEN,	SMSTATEEN,	ALWAYS,	ALWAYS),
+	RVKVM_ISA(ZICOND,	ZICOND,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZBC,		ZBC,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZBKB,		ZBKB,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZBKC,		ZBKC,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZBKX,		ZBKX,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKND,		ZKND,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKNE,		ZKNE,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKNH,		ZKNH,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKR,		ZKR,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKSED,	ZKSED,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKSH,		ZKSH,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZKT,		ZKT,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVBB,		ZVBB,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVBC,		ZVBC,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKB,		ZVKB,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKG,		ZVKG,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKNED,	ZVKNED,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKNHA,	ZVKNHA,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKNHB,	ZVKNHB,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKSED,	ZVKSED,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKSH,	ZVKSH,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVKT,		ZVKT,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZFH,		ZFH,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZFHMIN,	ZFHMIN,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZIHINTNTL,	ZIHINTNTL,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZVFH,		ZVFH,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZVFHMIN,	ZVFHMIN,	ALWAYS,	NEVER),
+	RVKVM_ISA(ZFA,		ZFA,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZTSO,		ZTSO,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZACAS,	ZACAS,		ALWAYS,	NEVER),
+	/* No control bit turns counter overflow off completely. */
+	RVKVM_ISA(SSCOFPMF,	SSCOFPMF,	HOST_SSAIA, NEVER),
+	RVKVM_ISA(ZIMOP,	ZIMOP,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZCA,		ZCA,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZCB,		ZCB,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZCD,		ZCD,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZCF,		ZCF,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZCMOP,	ZCMOP,		ALWAYS,	NEVER),
+	RVKVM_ISA(ZAWRS,	ZAWRS,		ALWAYS,	NEVER),
+};
+
+static bool rvkvm_host_has(unsigned int host_ext)
+{
+	return __riscv_isa_extension_available(NULL, host_ext);
+}
+
+static bool rvkvm_rule_holds(u8 rule)
+{
+	switch (rule) {
+	case RVKVM_RULE_ALWAYS:
+		return true;
+	case RVKVM_RULE_HOST_SSAIA:
+		return rvkvm_host_has(RISCV_ISA_EXT_SSAIA);
+	case RVKVM_RULE_HOST_SMSTATEEN:
+		return rvkvm_host_has(RISCV_ISA_EXT_SMSTATEEN);
+	case RVKVM_RULE_HOST_V_CTRL:
+		return riscv_v_vstate_ctrl_user_allowed();
+	default:
+		return false;
+	}
+}
+
+/* The map entry of @kvm_id if the host has that extension, else NULL. */
+static const struct rvkvm_isa_ext *rvkvm_isa_offered(unsigned long kvm_id)
+{
+	const struct rvkvm_isa_ext *e;
+
+	if (kvm_id >= ARRAY_SIZE(rvkvm_isa_map))
+		return NULL;
+	e = &rvkvm_isa_map[kvm_id];
+	if (e->enable == RVKVM_RULE_NONE || !rvkvm_host_has(e->host))
+		return NULL;
+	return e;
+}
+
+/**
+ * rvkvm_guest_has_ext() - does @vcpu's guest have a host ISA extension?
+ * @vcpu: the vCPU
+ * @host_ext: a RISCV_ISA_EXT_* id
+ *
+ * Return: true if the extension is in the vCPU's configured ISA.
+ */
+bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext)
+{
+	return host_ext < RISCV_ISA_EXT_MAX &&
+	       test_bit(host_ext, vcpu->arch.cfg.isa);
+}
+
+/**
+ * rvkvm_onereg_vcpu_init() - give a new vCPU its default configuration
+ * @vcpu: the vCPU, not yet visible to userspace
+ *
+ * The guest gets every extension of the map that the host has and that
+ * may be enabled, and sees the host's machine ids until userspace says
+ * otherwise.
+ */
+void rvkvm_onereg_vcpu_init(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_vcpu_config *cfg = &vcpu->arch.cfg;
+	const struct rvkvm_isa_ext *e;
+	unsigned long id;
+
+	bitmap_zero(cfg->isa, RISCV_ISA_EXT_MAX);
+	for (id = 0; id < ARRAY_SIZE(rvkvm_isa_map); id++) {
+		e = rvkvm_isa_offered(id);
+		if (e && rvkvm_rule_holds(e->enable))
+			__set_bit(e->host, cfg->isa);
+	}
+
+	cfg->mvendorid = sbi_get_mvendorid();
+	cfg->marchid = sbi_get_marchid();
+	cfg->mimpid = sbi_get_mimpid();
+}
+
+/* --- CONFIG ------------------------------------------------------------- */
+
+/* The single-letter part of the ISA bitmap: bit N is letter 'a' + N. */
+#define RVKVM_ISA_LETTERS	GENMASK(RISCV_ISA_EXT_BASE - 1, 0)
+
+struct rvkvm_config_reg {
+	int (*get)(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		   unsigned long *val);
+	int (*set)(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		   unsigned long val);
+	bool (*present)(struct kvm_vcpu *vcpu);
+	size_t field;			/* machine ids: offset in the config */
+	unsigned long (*host_value)(void);	/* read-only host values */
+};
+
+static int cfg_isa_get(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		       unsigned long *val)
+{
+	*val = vcpu->arch.cfg.isa[0] & RVKVM_ISA_LETTERS;
+	return 0;
+}
+
+/*
+ * The letters the guest ends up with when userspace asks for @want: a
+ * letter stays as asked unless its rule forbids that, and only letters
+ * the host has survive.
+ */
+static unsigned long rvkvm_isa_letters_allowed(unsigned long want)
+{
+	const struct rvkvm_isa_ext *e;
+	unsigned long id, got = 0;
+
+	for (id = 0; id < ARRAY_SIZE(rvkvm_isa_map); id++) {
+		e = &rvkvm_isa_map[id];
+		if (e->enable == RVKVM_RULE_NONE || e->host >= RISCV_ISA_EXT_BASE)
+			continue;
+		if (((want & BIT(e->host)) && rvkvm_rule_holds(e->enable)) ||
+		    !rvkvm_rule_holds(e->disable))
+			got |= BIT(e->host);
+	}
+	return got & riscv_isa_extension_base(NULL);
+}
+
+static int cfg_isa_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		       unsigned long val)
+{
+	unsigned long *isa = vcpu->arch.cfg.isa;
+
+	/*
+	 * Single letters 'a'..'y' only, as in 6.12.  6.12 checks a 32-bit
+	 * truncation and so ignores bits 32..63; here they are refused.
+	 */
+	if (val >> (RISCV_ISA_EXT_BASE - 1))
+		return -EINVAL;
+	if (val == (isa[0] & RVKVM_ISA_LETTERS))
+		return 0;
+	if (vcpu->arch.ran_once)
+		return -EBUSY;
+	/* No FP state to reset: sstatus.FS must follow cfg.isa at first run. */
+	isa[0] = (isa[0] & ~RVKVM_ISA_LETTERS) | rvkvm_isa_letters_allowed(val);
+	return 0;
+}
+
+static int cfg_id_get(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		      unsigned long *val)
+{
+	*val = *(unsigned long *)((u8 *)&vcpu->arch.cfg + c->field);
+	return 0;
+}
+
+/* Machine ids are what the guest reads: they may not change under it. */
+static int cfg_id_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		      unsigned long val)
+{
+	unsigned long *id = (unsigned long *)((u8 *)&vcpu->arch.cfg + c->field);
+
+	if (val == *id)
+		return 0;
+	if (vcpu->arch.ran_once)
+		return -EBUSY;
+	*id = val;
+	return 0;
+}
+
+static int cfg_host_get(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+			unsigned long *val)
+{
+	*val = c->host_value();
+	return 0;
+}
+
+/* Userspace may only confirm a host value, as when restoring a vCPU. */
+static int cfg_host_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+			unsigned long val)
+{
+	return val == c->host_value() ? 0 : -EINVAL;
+}
+
+static unsigned long host_cbom_block_size(void)
+{
+	return riscv_cbom_block_size;
+}
+
+static unsigned long host_cboz_block_size(void)
+{
+	return riscv_cboz_block_size;
+}
+
+static unsigned long host_satp_mode(void)
+{
+	return satp_mode >> SATP_MODE_SHIFT;
+}
+
+static bool cfg_has_zicbom(struct kvm_vcpu *vcpu)
+{
+	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZICBOM);
+}
+
+static bool cfg_has_zicboz(struct kvm_vcpu *vcpu)
+{
+	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZICBOZ);
+}
+
+#define RVKVM_CFG(name)		KVM_REG_RISCV_CONFIG_REG(name)
+#define RVKVM_CFG_ID_FIELD(name)					\
+	.get = cfg_id_get, .set = cfg_id_set,				\
+	.field = offsetof(struct rvkvm_vcpu_config, name)
+#define RVKVM_CFG_HOST(name, fn, gate)					\
+	[RVKVM_CFG(name)] = { .get = cfg_host_get, .set = cfg_host_set,	\
+		.host_value = (fn), .present = (gate) }
+
+static const struct rvkvm_config_reg rvkvm_config_regs[] = {
+	[RVKVM_CFG(isa)] = { .get = cfg_isa_get, .set = cfg_isa_set },
+	RVKVM_CFG_HOST(zicbom_block_size, host_cbom_block_size, cfg_has_zicbom),
+	[RVKVM_CFG(mvendorid)] = { RVKVM_CFG_ID_FIELD(mvendorid) },
+	[RVKVM_CFG(marchid)] = { RVKVM_CFG_ID_FIELD(marchid) },
+	[RVKVM_CFG(mimpid)] = { RVKVM_CFG_ID_FIELD(mimpid) },
+	RVKVM_CFG_HOST(zicboz_block_size, host_cboz_block_size, cfg_has_zicboz),
+	RVKVM_CFG_HOST(satp_mode, host_satp_mode, NULL),
+};
+
+static_assert(ARRAY_SIZE(rvkvm_config_regs) == RVKVM_NR_UL(struct kvm_riscv_config));
+
+static bool config_present(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	const struct rvkvm_config_reg *c = &rvkvm_config_regs[index];
+
+	return !c->present || c->present(vcpu);
+}
+
+static int config_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      union rvkvm_reg_val *val)
+{
+	const struct rvkvm_config_reg *c = &rvkvm_config_regs[reg->index];
+
+	return c->get(vcpu, c, &val->ul);
+}
+
+static int config_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      const union rvkvm_reg_val *val)
+{
+	const struct rvkvm_config_reg *c = &rvkvm_config_regs[reg->index];
+
+	return c->set(vcpu, c, val->ul);
+}
+
+/* --- CORE --------------------------------------------------------------- */
+
+/* struct kvm_riscv_core is our gpr[] (pc first, as ptrace) plus mode. */
+#define RVKVM_CORE_MODE		KVM_REG_RISCV_CORE_REG(mode)
+static_assert(KVM_REG_RISCV_CORE_REG(regs.pc) == RVKVM_PC);
+static_assert(KVM_REG_RISCV_CORE_REG(regs.t6) ==
+	      ARRAY_SIZE(((struct rvkvm_regs *)0)->gpr) - 1);
+static_assert(ARRAY_SIZE(((struct rvkvm_regs *)0)->gpr) == RVKVM_CORE_MODE);
+static_assert(RVKVM_NR_UL(struct kvm_riscv_core) == RVKVM_CORE_MODE + 1);
+
+static int core_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		    union rvkvm_reg_val *val)
+{
+	struct rvkvm_regs *g = &vcpu->arch.guest;
+
+	if (reg->index == RVKVM_CORE_MODE)
+		val->ul = g->sstatus & SR_SPP ? KVM_RISCV_MODE_S : KVM_RISCV_MODE_U;
+	else
+		val->ul = g->gpr[reg->index];
+	return 0;
+}
+
+/* The mode is where sret returns to: sstatus.SPP.  Not S means U. */
+static int core_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		    const union rvkvm_reg_val *val)
+{
+	struct rvkvm_regs *g = &vcpu->arch.guest;
+
+	if (reg->index != RVKVM_CORE_MODE)
+		g->gpr[reg->index] = val->ul;
+	else if (val->ul == KVM_RISCV_MODE_S)
+		g->sstatus |= SR_SPP;
+	else
+		g->sstatus &= ~SR_SPP;
+	return 0;
+}
+
+/* --- CSR, general subtype ----------------------------------------------- */
+
+/* Where each struct kvm_riscv_csr member lives in struct kvm_vcpu_arch. */
+#define RVKVM_CSR(name, member)						\
+	[KVM_REG_RISCV_CSR_REG(name)] = offsetof(struct kvm_vcpu_arch, member)
+
+static const unsigned int rvkvm_csr_offset[] = {
+	RVKVM_CSR(sstatus,	csr.vsstatus),
+	RVKVM_CSR(sie,		csr.vsie),
+	RVKVM_CSR(stvec,	csr.vstvec),
+	RVKVM_CSR(sscratch,	csr.vsscratch),
+	RVKVM_CSR(sepc,		csr.vsepc),
+	RVKVM_CSR(scause,	csr.vscause),
+	RVKVM_CSR(stval,	csr.vstval),
+	/* sip: derived from hvip, see rvkvm_sip_get() */
+	RVKVM_CSR(satp,		csr.vsatp),
+	RVKVM_CSR(scounteren,	guest.scounteren),
+	RVKVM_CSR(senvcfg,	csr.senvcfg),
+};
+
+static_assert(ARRAY_SIZE(rvkvm_csr_offset) == RVKVM_NR_UL(struct kvm_riscv_csr));
+
+#define RVKVM_CSR_SIP		KVM_REG_RISCV_CSR_REG(sip)
+
+/* The sip bits a VS-level interrupt line of hvip shows up as. */
+#define RVKVM_SIP_LINES		(BIT(IRQ_S_SOFT) | BIT(IRQ_S_TIMER) | BIT(IRQ_S_EXT))
+#define RVKVM_HVIP_LINES	(RVKVM_SIP_LINES << VSIP_TO_HVIP_SHIFT)
+
+/*
+ * sip as the guest would read it next: csr.hvip with the injections not
+ * yet flushed into it applied.  Injectors set irqs_pending before
+ * irqs_pending_mask, so a mask bit seen here has its pending bit too.
+ */
+static unsigned long rvkvm_sip_get(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	unsigned long mask, hvip;
+
+	/* Pairs with the injector's barrier between pending and mask. */
+	mask = smp_load_acquire(&a->irqs_pending_mask);
+	hvip = (a->csr.hvip & ~mask) | (READ_ONCE(a->irqs_pending) & mask);
+	return (hvip >> VSIP_TO_HVIP_SHIFT) & RVKVM_SIP_LINES;
+}
+
+/*
+ * Write the three lines into hvip and make irqs_pending agree, bit by
+ * bit and atomically, so that an injection racing with us is either
+ * overwritten or applied after us, never half of each.  Mask bits left
+ * set by earlier injections only re-apply irqs_pending, now ours.
+ */
+static void rvkvm_sip_set(struct kvm_vcpu *vcpu, unsigned long sip)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	unsigned long lines = (sip & RVKVM_SIP_LINES) << VSIP_TO_HVIP_SHIFT;
+	unsigned long all = RVKVM_HVIP_LINES;
+	unsigned int irq;
+
+	a->csr.hvip = (a->csr.hvip & ~RVKVM_HVIP_LINES) | lines;
+	for_each_set_bit(irq, &all, BITS_PER_LONG)
+		assign_bit(irq, &a->irqs_pending, lines & BIT(irq));
+}
+
+static unsigned long *rvkvm_csr_slot(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	return (unsigned long *)((u8 *)&vcpu->arch + rvkvm_csr_offset[index]);
+}
+
+static int csr_general_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			   union rvkvm_reg_val *val)
+{
+	if (reg->index == RVKVM_CSR_SIP)
+		val->ul = rvkvm_sip_get(vcpu);
+	else
+		val->ul = *rvkvm_csr_slot(vcpu, reg->index);
+	return 0;
+}
+
+static int csr_general_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			   const union rvkvm_reg_val *val)
+{
+	if (reg->index == RVKVM_CSR_SIP)
+		rvkvm_sip_set(vcpu, val->ul);
+	else
+		*rvkvm_csr_slot(vcpu, reg->index) = val->ul;
+	return 0;
+}
+
+/* --- ISA_EXT ------------------------------------------------------------ */
+
+static bool isa_present(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	return rvkvm_isa_offered(index);
+}
+
+static int rvkvm_isa_ext_get(struct kvm_vcpu *vcpu, unsigned long kvm_id,
+			     unsigned long *val)
+{
+	const struct rvkvm_isa_ext *e = rvkvm_isa_offered(kvm_id);
+
+	if (!e)
+		return -ENOENT;
+	*val = test_bit(e->host, vcpu->arch.cfg.isa);
+	return 0;
+}
+
+static int rvkvm_isa_ext_set(struct kvm_vcpu *vcpu, unsigned long kvm_id,
+			     unsigned long val)
+{
+	const struct rvkvm_isa_ext *e = rvkvm_isa_offered(kvm_id);
+	unsigned long *isa = vcpu->arch.cfg.isa;
+
+	if (!e)
+		return -ENOENT;
+	if (val == test_bit(e->host, isa))
+		return 0;
+	if (vcpu->arch.ran_once)
+		return -EBUSY;
+	if (val == 1 && rvkvm_rule_holds(e->enable))
+		__set_bit(e->host, isa);
+	else if (val == 0 && rvkvm_rule_holds(e->disable))
+		__clear_bit(e->host, isa);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int isa_single_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			  union rvkvm_reg_val *val)
+{
+	return rvkvm_isa_ext_get(vcpu, reg->index, &val->ul);
+}
+
+static int isa_single_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			  const union rvkvm_reg_val *val)
+{
+	return rvkvm_isa_ext_set(vcpu, reg->index, val->ul);
+}
+
+static bool rvkvm_multi_disable(const struct rvkvm_reg *reg)
+{
+	return (reg->id & KVM_REG_RISCV_SUBTYPE_MASK) == KVM_REG_RISCV_ISA_MULTI_DIS;
+}
+
+static_assert(KVM_REG_RISCV_ISA_MULTI_DIS == KVM_REG_RISCV_SBI_MULTI_DIS);
+
+/*
+ * Bit N of MULTI register R stands for id R * BITS_PER_LONG + N.  Reads
+ * report the enabled extensions (MULTI_DIS: the complement); writes act
+ * on each set bit alone and, as in 6.12, ignore the ones that fail.
+ */
+static int isa_multi_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			 union rvkvm_reg_val *val)
+{
+	unsigned long bit, on, first = reg->index * BITS_PER_LONG;
+
+	val->ul = 0;
+	for (bit = 0; bit < BITS_PER_LONG; bit++)
+		if (!rvkvm_isa_ext_get(vcpu, first + bit, &on) && on)
+			val->ul |= BIT(bit);
+	if (rvkvm_multi_disable(reg))
+		val->ul = ~val->ul;
+	return 0;
+}
+
+static int isa_multi_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			 const union rvkvm_reg_val *val)
+{
+	unsigned long bit, first = reg->index * BITS_PER_LONG;
+	bool on = !rvkvm_multi_disable(reg);
+
+	for_each_set_bit(bit, &val->ul, BITS_PER_LONG)
+		rvkvm_isa_ext_set(vcpu, first + bit, on);
+	return 0;
+}
+
+/* --- SBI_EXT ------------------------------------------------------------ */
+
+static bool sbi_present(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	return index < KVM_RISCV_SBI_EXT_MAX &&
+	       rvkvm_sbi_ext_available(vcpu, index);
+}
+
+static bool rvkvm_sbi_ext_enabled(struct kvm_vcpu *vcpu, unsigned long kvm_id)
+{
+	return sbi_present(vcpu, kvm_id) &&
+	       !test_bit(kvm_id, vcpu->arch.sbi_disabled);
+}
+
+static int sbi_single_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			  union rvkvm_reg_val *val)
+{
+	val->ul = rvkvm_sbi_ext_enabled(vcpu, reg->index);
+	return 0;
+}
+
+/* The guest may have probed its SBI extensions: after a run, none move. */
+static int sbi_single_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			  const union rvkvm_reg_val *val)
+{
+	if (vcpu->arch.ran_once)
+		return -EBUSY;
+	if (val->ul > 1)
+		return -EINVAL;
+	__assign_bit(reg->index, vcpu->arch.sbi_disabled, !val->ul);
+	return 0;
+}
+
+static int sbi_multi_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			 union rvkvm_reg_val *val)
+{
+	unsigned long bit, first = reg->index * BITS_PER_LONG;
+
+	val->ul = 0;
+	for (bit = 0; bit < BITS_PER_LONG; bit++)
+		if (rvkvm_sbi_ext_enabled(vcpu, first + bit))
+			val->ul |= BIT(bit);
+	if (rvkvm_multi_disable(reg))
+		val->ul = ~val->ul;
+	return 0;
+}
+
+static int sbi_multi_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			 const union rvkvm_reg_val *val)
+{
+	unsigned long bit, id, first = reg->index * BITS_PER_LONG;
+	bool off = rvkvm_multi_disable(reg);
+
+	if (vcpu->arch.ran_once)
+		return -EBUSY;
+	for_each_set_bit(bit, &val->ul, BITS_PER_LONG) {
+		id = first + bit;
+		if (sbi_present(vcpu, id))
+			__assign_bit(id, vcpu->arch.sbi_disabled, off);
+	}
+	return 0;
+}
+
+/* --- The block table ---------------------------------------------------- */
+
+static int rvkvm_sink_add(struct rvkvm_reg_sink *sink, u64 id)
+{
+	if (sink->next) {
+		if (put_user(id, sink->next))
+			return -EFAULT;
+		sink->next++;
+	}
+	sink->n++;
+	return 0;
+}
+
+/* List a block's present indices, in index order. */
+static int rvkvm_list_indexed(struct kvm_vcpu *vcpu,
+			      const struct rvkvm_reg_block *blk,
+			      struct rvkvm_reg_sink *sink)
+{
+	u64 base = KVM_REG_RISCV | blk->type |
+		   ((u64)ilog2(blk->size) << KVM_REG_SIZE_SHIFT);
+	unsigned long i;
+	int r;
+
+	for (i = 0; i < blk->nr; i++) {
+		if (blk->present && !blk->present(vcpu, i))
+			continue;
+		r = rvkvm_sink_add(sink, base | i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Counting by listing keeps KVM_GET_REG_LIST's n and list in step. */
+static unsigned long rvkvm_count_indexed(struct kvm_vcpu *vcpu,
+					 const struct rvkvm_reg_block *blk)
+{
+	struct rvkvm_reg_sink counter = {};
+
+	rvkvm_list_indexed(vcpu, blk, &counter);
+	return counter.n;
+}
+
+#define RVKVM_UL		sizeof(unsigned long)
+#define RVKVM_LISTED		.count = rvkvm_count_indexed, .list = rvkvm_list_indexed
+
+static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
+	{
+		.type = KVM_REG_RISCV_CONFIG, .size = RVKVM_UL,
+		.nr = ARRAY_SIZE(rvkvm_config_regs), .present = config_present,
+		.get = config_get, .set = config_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_CORE, .size = RVKVM_UL,
+		.nr = RVKVM_NR_UL(struct kvm_riscv_core),
+		.get = core_get, .set = core_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL,
+		.size = RVKVM_UL, .nr = ARRAY_SIZE(rvkvm_csr_offset),
+		.get = csr_general_get, .set = csr_general_set, RVKVM_LISTED,
+	},
+	/* Not implemented yet: unknown ids, not listed. */
+	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA },
+	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_SMSTATEEN },
+	{ .type = KVM_REG_RISCV_TIMER },
+	{ .type = KVM_REG_RISCV_FP_F },
+	{ .type = KVM_REG_RISCV_FP_D },
+	{ .type = KVM_REG_RISCV_VECTOR },
+	{
+		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE,
+		.size = RVKVM_UL, .nr = KVM_RISCV_ISA_EXT_MAX,
+		.present = isa_present,
+		.get = isa_single_get, .set = isa_single_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_MULTI_EN,
+		.size = RVKVM_UL, .nr = KVM_REG_RISCV_ISA_MULTI_REG_LAST + 1,
+		.get = isa_multi_get, .set = isa_multi_set,
+	}, {
+		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_MULTI_DIS,
+		.size = RVKVM_UL, .nr = KVM_REG_RISCV_ISA_MULTI_REG_LAST + 1,
+		.get = isa_multi_get, .set = isa_multi_set,
+	}, {
+		.type = KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_SINGLE,
+		.size = RVKVM_UL, .nr = KVM_RISCV_SBI_EXT_MAX,
+		.present = sbi_present,
+		.get = sbi_single_get, .set = sbi_single_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_MULTI_EN,
+		.size = RVKVM_UL, .nr = KVM_REG_RISCV_SBI_MULTI_REG_LAST + 1,
+		.get = sbi_multi_get, .set = sbi_multi_set,
+	}, {
+		.type = KVM_REG_RISCV_SBI_EXT | KVM_REG_RISCV_SBI_MULTI_DIS,
+		.size = RVKVM_UL, .nr = KVM_REG_RISCV_SBI_MULTI_REG_LAST + 1,
+		.get = sbi_multi_get, .set = sbi_multi_set,
+	},
+	/* Not implemented yet: unknown ids, not listed. */
+	{ .type = KVM_REG_RISCV_SBI_STATE | KVM_REG_RISCV_SBI_STA },
+};
+
+/* --- Dispatch ----------------------------------------------------------- */
+
+static const struct rvkvm_reg_block *rvkvm_reg_block_of(u64 id)
+{
+	const struct rvkvm_reg_block *blk;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_reg_blocks); i++) {
+		blk = &rvkvm_reg_blocks[i];
+		if (blk->get && blk->type == (id & RVKVM_REG_BLOCK_MASK))
+			return blk;
+	}
+	return NULL;
+}
+
+/*
+ * Resolve @id, or say why not: -ENOENT for an id that names no register
+ * of this vCPU, -EINVAL for a known register with the wrong size.
+ */
+static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
+			     struct rvkvm_reg *reg)
+{
+	const struct rvkvm_reg_block *blk;
+	unsigned long index = id & RVKVM_REG_INDEX_MASK;
+
+	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_RISCV ||
+	    (id & RVKVM_REG_UNUSED_MASK))
+		return -ENOENT;
+	blk = rvkvm_reg_block_of(id);
+	if (!blk)
+		return -ENOENT;
+	if (KVM_REG_SIZE(id) != blk->size ||
+	    KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+		return -EINVAL;
+	if (index >= blk->nr || (blk->present && !blk->present(vcpu, index)))
+		return -ENOENT;
+
+	reg->id = id;
+	reg->index = index;
+	reg->block = blk;
+	return 0;
+}
+
+/**
+ * rvkvm_onereg_get() - KVM_GET_ONE_REG
+ * @vcpu: the vCPU, its mutex held
+ * @one: the register id and the user address to write its value to
+ *
+ * Return: 0, -ENOENT for an unknown register, -EINVAL for a wrong size,
+ * -EFAULT if the value cannot be written out.
+ */
+int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
+{
+	union rvkvm_reg_val val = {};
+	struct rvkvm_reg reg;
+	int r;
+
+	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
+	if (r)
+		return r;
+	r = reg.block->get(vcpu, &reg, &val);
+	if (r)
+		return r;
+	if (copy_to_user(u64_to_user_ptr(one->addr), &val, KVM_REG_SIZE(one->id)))
+		return -EFAULT;
+	return 0;
+}
+
+/**
+ * rvkvm_onereg_set() - KVM_SET_ONE_REG
+ * @vcpu: the vCPU, its mutex held
+ * @one: the register id and the user address to read its value from
+ *
+ * Return: 0, -ENOENT for an unknown register, -EINVAL for a wrong size
+ * or a value the register cannot take, -EBUSY for a change that is only
+ * allowed before the first KVM_RUN, -EFAULT if the value is unreadable.
+ */
+int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
+{
+	union rvkvm_reg_val val = {};
+	struct rvkvm_reg reg;
+	int r;
+
+	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
+	if (r)
+		return r;
+	if (copy_from_user(&val, u64_to_user_ptr(one->addr), KVM_REG_SIZE(one->id)))
+		return -EFAULT;
+	return reg.block->set(vcpu, &reg, &val);
+}
+
+/**
+ * rvkvm_onereg_count() - how many ids KVM_GET_REG_LIST reports
+ * @vcpu: the vCPU, its mutex held
+ *
+ * Return: the number of ids rvkvm_onereg_list() writes.
+ */
+unsigned long rvkvm_onereg_count(struct kvm_vcpu *vcpu)
+{
+	const struct rvkvm_reg_block *blk;
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_reg_blocks); i++) {
+		blk = &rvkvm_reg_blocks[i];
+		if (blk->get && blk->count)
+			n += blk->count(vcpu, blk);
+	}
+	return n;
+}
+
+/**
+ * rvkvm_onereg_list() - write the ids KVM_GET_REG_LIST reports
+ * @vcpu: the vCPU, its mutex held
+ * @uindices: user array of at least rvkvm_onereg_count() entries
+ *
+ * Return: 0, or -EFAULT.
+ */
+int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices)
+{
+	struct rvkvm_reg_sink sink = { .next = uindices };
+	const struct rvkvm_reg_block *blk;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_reg_blocks); i++) {
+		blk = &rvkvm_reg_blocks[i];
+		if (!blk->get || !blk->list)
+			continue;
+		r = blk->list(vcpu, blk, &sink);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/**
+ * rvkvm_sbi_ext_available() - stand-in until vcpu_sbi.c provides it
+ * @vcpu: the vCPU
+ * @kvm_id: a KVM_RISCV_SBI_EXT_* id
+ *
+ * Weak, so the SBI layer's definition replaces it at link time; delete
+ * it when that lands.  Until then every SBI extension KVM numbers is
+ * offered, which is what the in-tree module does on Debian's kernel.
+ *
+ * Return: true for every id below KVM_RISCV_SBI_EXT_MAX.
+ */
+bool __weak rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id)
+{
+	return kvm_id < KVM_RISCV_SBI_EXT_MAX;
+}
