@@ -52,6 +52,8 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	memset(&a->csr, 0, sizeof(a->csr));
 	/* sret lands in VS-mode: SPV with SPP set. */
 	a->guest.sstatus = SR_SPP | SR_SPIE;
+	/* cycle, time and instret readable from VU, as firmware leaves them. */
+	a->guest.scounteren = 0x7;
 	a->guest.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
 	if (IS_ENABLED(CONFIG_64BIT))
 		a->guest.hstatus |= 2UL << HSTATUS_VSXL_SHIFT;

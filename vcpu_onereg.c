@@ -922,19 +922,3 @@ int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices)
 	}
 	return 0;
 }
-
-/**
- * rvkvm_sbi_ext_available() - stand-in until vcpu_sbi.c provides it
- * @vcpu: the vCPU
- * @kvm_id: a KVM_RISCV_SBI_EXT_* id
- *
- * Weak, so the SBI layer's definition replaces it at link time; delete
- * it when that lands.  Until then every SBI extension KVM numbers is
- * offered, which is what the in-tree module does on Debian's kernel.
- *
- * Return: true for every id below KVM_RISCV_SBI_EXT_MAX.
- */
-bool __weak rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id)
-{
-	return kvm_id < KVM_RISCV_SBI_EXT_MAX;
-}
