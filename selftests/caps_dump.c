@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/kernel.h>
 #include <linux/kvm.h>
 
 /* Well past the last KVM_CAP_* of any 6.x uapi. */
@@ -44,7 +45,7 @@ static const char *cap_name(int cap)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cap_names); i++)
 		if (cap_names[i].cap == cap)
 			return cap_names[i].name;
 	return NULL;

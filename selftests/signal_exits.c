@@ -25,8 +25,8 @@
  */
 #define MIN_EINTRS	20
 
-static volatile bool stop;
-static uint64_t eintrs, wrong_reason;
+static bool stop;
+static u64 eintrs, wrong_reason;
 
 static void on_sigusr1(int sig)
 {
@@ -37,7 +37,7 @@ static void *vcpu_thread(void *arg)
 	struct kvm_vcpu *vcpu = arg;
 	int r;
 
-	while (!stop) {
+	while (!READ_ONCE(stop)) {
 		r = __vcpu_run(vcpu);
 		TEST_ASSERT(r == -1 && errno == EINTR,
 			    "KVM_RUN returned %d (errno %d), expected EINTR",
@@ -63,8 +63,8 @@ int main(void)
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	uint64_t sent = 0, stat;
-	uint32_t *code;
+	u64 sent = 0, stat;
+	u32 *code;
 	pthread_t thr;
 	double end;
 	int i;
@@ -88,7 +88,7 @@ int main(void)
 		sent++;
 		usleep(STORM_GAP_US);
 	}
-	stop = true;
+	WRITE_ONCE(stop, true);
 	/* A signal taken in userspace just before KVM_RUN would be lost. */
 	do {
 		pthread_kill(thr, SIGUSR1);

@@ -13,11 +13,11 @@
 #define RVKVM_INSN_SPIN		0x0000006fu
 
 /* Read one u64 statistic of @vcpu by name through its binary stats fd. */
-static inline uint64_t rvkvm_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+static inline u64 rvkvm_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
 {
 	struct kvm_stats_header header;
 	struct kvm_stats_desc *descs, *d;
-	uint64_t value = 0;
+	u64 value = 0;
 	bool found = false;
 	int fd, i;
 
