@@ -5,6 +5,16 @@
  * instructions (WFI, WRS, CSR accesses).
  */
 #include <rvkvm/rvkvm.h>
+#include <linux/moduleparam.h>
+
+/*
+ * A test aid: decode trapped loads and stores from guest memory even when
+ * the hart reports them in htinst, so both paths can be exercised on one
+ * host (selftests/mmio_decode).
+ */
+static bool ignore_htinst;
+module_param(ignore_htinst, bool, 0644);
+MODULE_PARM_DESC(ignore_htinst, "read MMIO instructions from guest memory, ignoring htinst (testing)");
 
 /* Where an instruction keeps the register it loads into or stores from. */
 enum rvkvm_reg_field {
@@ -94,6 +104,8 @@ static int rvkvm_mmio_insn(struct kvm_vcpu *vcpu, unsigned long *insn,
 	unsigned long htinst = vcpu->arch.trap.htinst;
 	int r;
 
+	if (READ_ONCE(ignore_htinst))
+		htinst = 0;
 	if (htinst & 1) {
 		*insn = htinst | 2;
 		*insn_len = (htinst & 2) ? 4 : 2;

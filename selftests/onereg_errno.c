@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kvm_util.h"
+#include "rvkvm_test.h"
 #include "processor.h"
 
 #define CORE_NR		(sizeof(struct kvm_riscv_core) / sizeof(unsigned long))
@@ -337,27 +338,13 @@ static void test_strict(void)
 	expect_err("id with another arch: ENOENT", get(arm, &v), -ENOENT);
 }
 
-/* hostrun passes the module under test on the kernel command line. */
-static bool testing_intree(void)
-{
-	char line[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (!fgets(line, sizeof(line), f))
-			line[0] = 0;
-		fclose(f);
-	}
-	return strstr(line, "rvkvm.module=intree");
-}
-
 int main(void)
 {
 	struct kvm_vm *vm;
 
 	ksft_print_header();
 	ksft_set_plan(41);
-	intree = testing_intree();
+	intree = !rvkvm_module_is_ours();
 
 	vm = vm_create_barebones();
 	vcpu = __vm_vcpu_add(vm, 0);
