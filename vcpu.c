@@ -441,6 +441,33 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	return true;
 }
 
+/* Table: which guest extension needs which henvcfg enable. */
+static const struct {
+	unsigned int ext;
+	u64 bits;
+} rvkvm_henvcfg_map[] = {
+	{ RISCV_ISA_EXT_SVPBMT, ENVCFG_PBMTE },
+	{ RISCV_ISA_EXT_ZICBOM, (ENVCFG_CBIE_INV << ENVCFG_CBIE_SHIFT) |
+				ENVCFG_CBCFE },
+	{ RISCV_ISA_EXT_ZICBOZ, ENVCFG_CBZE },
+};
+
+/*
+ * The ISA is frozen from the first KVM_RUN on (ONE_REG answers EBUSY), so
+ * what it implies for the hardware is computed once, here.
+ */
+static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
+{
+	u64 henvcfg = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_henvcfg_map); i++)
+		if (rvkvm_guest_has_ext(vcpu, rvkvm_henvcfg_map[i].ext))
+			henvcfg |= rvkvm_henvcfg_map[i].bits;
+	vcpu->arch.cfg.henvcfg = henvcfg;
+	csr_write(CSR_HENVCFG, henvcfg);
+}
+
 /**
  * kvm_arch_vcpu_ioctl_run() - KVM_RUN
  * @vcpu: the vCPU
@@ -470,6 +497,8 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		goto out;
 	}
 
+	if (!vcpu->arch.ran_once)
+		rvkvm_vcpu_first_run(vcpu);
 	kvm_sigset_activate(vcpu);
 	run->exit_reason = KVM_EXIT_UNKNOWN;
 	r = RVKVM_RESUME;
