@@ -5,32 +5,26 @@
 #include <rvkvm/rvkvm.h>
 #include <linux/entry-kvm.h>
 
-/* Same names in the same order as the host's struct kvm_vcpu_stat. */
+#define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
+
+/* In struct kvm_vcpu_stat's order, which is the ABI's. */
 const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
 	KVM_GENERIC_VCPU_STATS(),
-	STATS_DESC_COUNTER(VCPU, ecall_exit_stat),
-	STATS_DESC_COUNTER(VCPU, wfi_exit_stat),
-	STATS_DESC_COUNTER(VCPU, wrs_exit_stat),
-	STATS_DESC_COUNTER(VCPU, mmio_exit_user),
-	STATS_DESC_COUNTER(VCPU, mmio_exit_kernel),
-	STATS_DESC_COUNTER(VCPU, csr_exit_user),
-	STATS_DESC_COUNTER(VCPU, csr_exit_kernel),
-	STATS_DESC_COUNTER(VCPU, signal_exits),
-	STATS_DESC_COUNTER(VCPU, exits)
+	RVKVM_COUNTER(ecall_exit_stat), RVKVM_COUNTER(wfi_exit_stat),
+	RVKVM_COUNTER(wrs_exit_stat),
+	RVKVM_COUNTER(mmio_exit_user), RVKVM_COUNTER(mmio_exit_kernel),
+	RVKVM_COUNTER(csr_exit_user), RVKVM_COUNTER(csr_exit_kernel),
+	RVKVM_COUNTER(signal_exits), RVKVM_COUNTER(exits),
 };
 
-/* The generic part holds histograms, so compare the end instead. */
+/* One descriptor per counter: the generic part holds histograms, so
+ * compare where the last counter ends instead of counting words.
+ */
 static_assert(offsetof(struct kvm_vcpu_stat, exits) + sizeof(u64) ==
 	      sizeof(struct kvm_vcpu_stat));
 
-const struct kvm_stats_header kvm_vcpu_stats_header = {
-	.name_size = KVM_STATS_NAME_SIZE,
-	.num_desc = ARRAY_SIZE(kvm_vcpu_stats_desc),
-	.id_offset = sizeof(struct kvm_stats_header),
-	.desc_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE,
-	.data_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE +
-		       sizeof(kvm_vcpu_stats_desc),
-};
+const struct kvm_stats_header kvm_vcpu_stats_header =
+	RVKVM_STATS_HEADER(kvm_vcpu_stats_desc);
 
 /* Exceptions the guest handles itself; breakpoints unless debugged. */
 #define RVKVM_HEDELEG_DEFAULT	(BIT(EXC_INST_MISALIGNED) | BIT(EXC_BREAKPOINT) | \
@@ -633,93 +627,21 @@ long kvm_arch_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 }
 
 /*
- * The x86-shaped register ioctls have no RISC-V meaning: ONE_REG
- * replaces them, as in the upstream ABI.
+ * The x86-shaped register ioctls (KVM_{GET,SET}_{REGS,SREGS,FPU},
+ * KVM_TRANSLATE) have no RISC-V meaning: ONE_REG replaces them, and they
+ * fail with -EINVAL as in the upstream ABI.  The generic core calls one
+ * kvm_arch_vcpu_ioctl_<name>() per ioctl; this makes them.
  */
-
-/**
- * kvm_arch_vcpu_ioctl_get_regs() - KVM_GET_REGS, not on RISC-V
- * @vcpu: the vCPU
- * @regs: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_get_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
-{
-	return -EINVAL;
+#define RVKVM_NO_SUCH_IOCTL(name, argtype)				\
+int kvm_arch_vcpu_ioctl_##name(struct kvm_vcpu *vcpu, argtype arg)	\
+{									\
+	return -EINVAL;							\
 }
 
-/**
- * kvm_arch_vcpu_ioctl_set_regs() - KVM_SET_REGS, not on RISC-V
- * @vcpu: the vCPU
- * @regs: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_set_regs(struct kvm_vcpu *vcpu, struct kvm_regs *regs)
-{
-	return -EINVAL;
-}
-
-/**
- * kvm_arch_vcpu_ioctl_get_sregs() - KVM_GET_SREGS, not on RISC-V
- * @vcpu: the vCPU
- * @sregs: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_get_sregs(struct kvm_vcpu *vcpu,
-				  struct kvm_sregs *sregs)
-{
-	return -EINVAL;
-}
-
-/**
- * kvm_arch_vcpu_ioctl_set_sregs() - KVM_SET_SREGS, not on RISC-V
- * @vcpu: the vCPU
- * @sregs: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_set_sregs(struct kvm_vcpu *vcpu,
-				  struct kvm_sregs *sregs)
-{
-	return -EINVAL;
-}
-
-/**
- * kvm_arch_vcpu_ioctl_get_fpu() - KVM_GET_FPU, not on RISC-V
- * @vcpu: the vCPU
- * @fpu: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu)
-{
-	return -EINVAL;
-}
-
-/**
- * kvm_arch_vcpu_ioctl_set_fpu() - KVM_SET_FPU, not on RISC-V
- * @vcpu: the vCPU
- * @fpu: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_set_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *fpu)
-{
-	return -EINVAL;
-}
-
-/**
- * kvm_arch_vcpu_ioctl_translate() - KVM_TRANSLATE, not on RISC-V
- * @vcpu: the vCPU
- * @tr: unused
- *
- * Return: -EINVAL.
- */
-int kvm_arch_vcpu_ioctl_translate(struct kvm_vcpu *vcpu,
-				  struct kvm_translation *tr)
-{
-	return -EINVAL;
-}
+RVKVM_NO_SUCH_IOCTL(get_regs, struct kvm_regs *)
+RVKVM_NO_SUCH_IOCTL(set_regs, struct kvm_regs *)
+RVKVM_NO_SUCH_IOCTL(get_sregs, struct kvm_sregs *)
+RVKVM_NO_SUCH_IOCTL(set_sregs, struct kvm_sregs *)
+RVKVM_NO_SUCH_IOCTL(get_fpu, struct kvm_fpu *)
+RVKVM_NO_SUCH_IOCTL(set_fpu, struct kvm_fpu *)
+RVKVM_NO_SUCH_IOCTL(translate, struct kvm_translation *)

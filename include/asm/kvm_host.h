@@ -19,38 +19,45 @@
 #include <asm/hwcap.h>
 #include <rvkvm/host_layout.h>
 
+/* Limits the generic core sizes things by; userspace sees MAX_VCPUS. */
 #define KVM_MAX_VCPUS			1024
-#define KVM_HALT_POLL_NS_DEFAULT	500000
-#define KVM_VCPU_MAX_FEATURES		0
 #define KVM_IRQCHIP_NUM_PINS		1024
+#define KVM_HALT_POLL_NS_DEFAULT	500000
 
-/* Arch requests; the generic ones occupy the low bits. */
-#define KVM_REQ_SLEEP \
-	KVM_ARCH_REQ_FLAGS(0, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+/*
+ * Arch requests, numbered after the generic ones.  Those other vCPUs
+ * must have acted on before the requester goes on WAIT, and need not
+ * wake a sleeping vCPU (NO_WAKEUP): it acts on them before it runs.
+ */
+#define RVKVM_REQ_SYNC		(KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+#define KVM_REQ_UPDATE_HGATP		KVM_ARCH_REQ(0)
 #define KVM_REQ_VCPU_RESET		KVM_ARCH_REQ(1)
-#define KVM_REQ_UPDATE_HGATP		KVM_ARCH_REQ(2)
-#define KVM_REQ_FENCE_I \
-	KVM_ARCH_REQ_FLAGS(3, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
+#define KVM_REQ_SLEEP			KVM_ARCH_REQ_FLAGS(2, RVKVM_REQ_SYNC)
+#define KVM_REQ_FENCE_I			KVM_ARCH_REQ_FLAGS(3, RVKVM_REQ_SYNC)
+#define KVM_REQ_HFENCE_VVMA_ALL		KVM_ARCH_REQ_FLAGS(4, RVKVM_REQ_SYNC)
 /* A full G-stage flush of the VM's VMID is the generic TLB flush. */
 #define KVM_REQ_HFENCE_GVMA_VMID_ALL	KVM_REQ_TLB_FLUSH
-#define KVM_REQ_HFENCE_VVMA_ALL \
-	KVM_ARCH_REQ_FLAGS(4, KVM_REQUEST_WAIT | KVM_REQUEST_NO_WAKEUP)
 
 struct kvm_vm_stat {
 	struct kvm_vm_stat_generic generic;
 };
 
-/* Order is ABI twice over: binary stats, and signal_exits (see above). */
+/*
+ * The arch vCPU counters.  Their order is ABI twice over: binary stats
+ * names them in this order (vcpu.c), and the host's entry code increments
+ * signal_exits at the host's offset (layout.c).
+ */
 struct kvm_vcpu_stat {
 	struct kvm_vcpu_stat_generic generic;
-	u64 ecall_exit_stat;
-	u64 wfi_exit_stat;
-	u64 wrs_exit_stat;
-	u64 mmio_exit_user;
-	u64 mmio_exit_kernel;
-	u64 csr_exit_user;
-	u64 csr_exit_kernel;
+	/* Exits by kind: SBI calls, WFI, WRS */
+	u64 ecall_exit_stat, wfi_exit_stat, wrs_exit_stat;
+	/* Device accesses: to userspace, or absorbed by the kernel */
+	u64 mmio_exit_user, mmio_exit_kernel;
+	/* CSR accesses that trapped, the same two ways */
+	u64 csr_exit_user, csr_exit_kernel;
+	/* Written by the host kernel itself on a signal */
 	u64 signal_exits;
+	/* Every exit */
 	u64 exits;
 };
 
@@ -97,16 +104,12 @@ struct rvkvm_trap {
  * ONE_REG CSR reads and writes these; sip is hvip shifted.
  */
 struct rvkvm_vs_csrs {
-	unsigned long vsstatus;
-	unsigned long vsie;
-	unsigned long vstvec;
-	unsigned long vsscratch;
-	unsigned long vsepc;
-	unsigned long vscause;
-	unsigned long vstval;
-	unsigned long hvip;
-	unsigned long vsatp;
-	unsigned long senvcfg;
+	/* Interrupt state: status, enables, and what is pending (hvip) */
+	unsigned long vsstatus, vsie, hvip;
+	/* The guest's own trap handling */
+	unsigned long vstvec, vsscratch, vsepc, vscause, vstval;
+	/* Translation and environment */
+	unsigned long vsatp, senvcfg;
 };
 
 /* What userspace fixes before the first KVM_RUN (ONE_REG CONFIG). */

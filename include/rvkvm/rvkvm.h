@@ -10,6 +10,16 @@
 
 #include <linux/kvm_host.h>
 
+/* The binary-stats header for a descriptor array: data follows descs. */
+#define RVKVM_STATS_HEADER(descs) {					\
+	.name_size = KVM_STATS_NAME_SIZE,				\
+	.num_desc = ARRAY_SIZE(descs),					\
+	.id_offset = sizeof(struct kvm_stats_header),			\
+	.desc_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE, \
+	.data_offset = sizeof(struct kvm_stats_header) + KVM_STATS_NAME_SIZE + \
+		       sizeof(descs),					\
+}
+
 /* What the host offers, found once at module load (main.c). */
 struct rvkvm_host {
 	unsigned long gstage_mode;	/* HGATP_MODE_* */
