@@ -11,14 +11,17 @@
  * rvkvm_vmid_detect() - count the VMID bits of hgatp
  *
  * hgatp.VMID is WARL with its implemented bits the low ones, so writing
- * all ones reads back the implemented width.
+ * all ones reads back the implemented width.  The probe uses the G-stage
+ * mode found before: a Bare hgatp with a non-zero VMID is UNSPECIFIED.
+ * It leaves hgatp zero and flushes what the writes may have cached.
  */
 void rvkvm_vmid_detect(void)
 {
+	unsigned long mode = rvkvm_host.gstage_mode << HGATP_MODE_SHIFT;
 	unsigned long vmid;
 
 	preempt_disable();
-	csr_write(CSR_HGATP, HGATP_VMID);
+	csr_write(CSR_HGATP, mode | HGATP_VMID);
 	vmid = (csr_read(CSR_HGATP) & HGATP_VMID) >> HGATP_VMID_SHIFT;
 	csr_write(CSR_HGATP, 0);
 	asm volatile(HFENCE_GVMA(zero, zero) : : : "memory");
