@@ -40,3 +40,14 @@ void rvkvm_vmid_init(struct kvm *kvm)
 	kvm->arch.vmid.version = 0;
 	kvm->arch.vmid.vmid = 0;
 }
+
+/**
+ * rvkvm_vmid_hw() - the VMID to program for @kvm
+ * @kvm: the VM
+ *
+ * Return: the VM's VMID, or 0 when the hart has no VMIDs.
+ */
+unsigned long rvkvm_vmid_hw(struct kvm *kvm)
+{
+	return rvkvm_host.vmid_bits ? READ_ONCE(kvm->arch.vmid.vmid) : 0;
+}
