@@ -70,6 +70,7 @@ void rvkvm_gstage_free_pgd(struct kvm *kvm);
 int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 		       bool exec);
 void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu);
+void rvkvm_gstage_vcpu_free(struct kvm_vcpu *vcpu);
 
 /* vmid.c */
 void rvkvm_vmid_detect(void);
