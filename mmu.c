@@ -1,18 +1,53 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * G-stage (guest-physical to host-physical) translation: mode detection,
- * the per-VM root table, and the memslot and MMU-notifier hooks the
- * generic core calls.
+ * the per-VM table tree, the guest page-fault path, and the memslot and
+ * MMU-notifier hooks the generic core calls.
  *
- * Nothing is mapped until the G-stage fault path exists, so the hooks that
- * would tear mappings down have nothing to do yet.
+ * Levels are numbered from the leaves: level 0 maps 4 KiB, level 1 2 MiB,
+ * level 2 1 GiB, and level gstage_levels - 1 is the root.  The root of an
+ * x4 mode is four pages: its index has two more bits than the others.
+ *
+ * Every change to the tree is made under kvm->mmu_lock (a spinlock on
+ * RISC-V); hardware walks it concurrently and may set A/D, so the
+ * entries are read and written once, and bits are cleared atomically.
+ *
+ * Tables are never freed while the VM lives: unmapping clears leaves and
+ * keeps the tables, so no walker (software or hardware) can be left
+ * holding a pointer into a freed page.  The tree is freed whole when the
+ * VM is destroyed.
  */
 #include <rvkvm/rvkvm.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <asm/insn-def.h>
 
 /* The root of an x4 mode is four pages: two more index bits. */
 #define RVKVM_PGD_ORDER		2
 #define RVKVM_PGD_XBITS		2
+/* Index bits of every other level: 512 eight-byte entries per page. */
+#define RVKVM_INDEX_BITS	(PAGE_SHIFT - 3)
+/* The largest leaf the fault path creates: 1 GiB (host PUD hugetlb). */
+#define RVKVM_MAX_MAP_LEVEL	2
+
+/*
+ * G-stage PTE bits.  The format is the Sv39/48/57 one, which is also the
+ * host's, so the host's bit names are reused; only the use differs:
+ *  - every G-stage access counts as a user access, so leaves need U;
+ *  - A and D are set up front, so hardware that does not update them
+ *    never faults for them (write tracking uses W instead);
+ *  - G is unused for the G-stage and stays clear, as do the RSW bits.
+ */
+#define RVKVM_PTE_V		_PAGE_PRESENT
+#define RVKVM_PTE_R		_PAGE_READ
+#define RVKVM_PTE_W		_PAGE_WRITE
+#define RVKVM_PTE_X		_PAGE_EXEC
+#define RVKVM_PTE_RWX		(RVKVM_PTE_R | RVKVM_PTE_W | RVKVM_PTE_X)
+#define RVKVM_PTE_LEAF		(RVKVM_PTE_V | _PAGE_USER | _PAGE_ACCESSED | \
+				 _PAGE_DIRTY)
+#define RVKVM_PTE_W_BIT		2	/* for the atomic bit ops */
+static_assert(BIT(RVKVM_PTE_W_BIT) == RVKVM_PTE_W);
 
 /* Widest first: the largest guest-physical space the hart supports. */
 static const struct {
@@ -61,6 +96,494 @@ int rvkvm_gstage_detect(void)
 	return 0;
 }
 
+/* --- Geometry ---------------------------------------------------------- */
+
+static unsigned int rvkvm_root_level(void)
+{
+	return rvkvm_host.gstage_levels - 1;
+}
+
+static unsigned int rvkvm_level_shift(unsigned int level)
+{
+	return PAGE_SHIFT + level * RVKVM_INDEX_BITS;
+}
+
+/* Bytes one entry of @level maps. */
+static gpa_t rvkvm_level_size(unsigned int level)
+{
+	return BIT_ULL(rvkvm_level_shift(level));
+}
+
+/* 4 KiB pages one entry of @level maps. */
+static unsigned long rvkvm_level_pages(unsigned int level)
+{
+	return BIT(level * RVKVM_INDEX_BITS);
+}
+
+static unsigned long rvkvm_level_entries(unsigned int level)
+{
+	unsigned int bits = RVKVM_INDEX_BITS;
+
+	if (level == rvkvm_root_level())
+		bits += RVKVM_PGD_XBITS;
+	return BIT(bits);
+}
+
+static unsigned long rvkvm_index(gpa_t gpa, unsigned int level)
+{
+	return (gpa >> rvkvm_level_shift(level)) &
+	       (rvkvm_level_entries(level) - 1);
+}
+
+/* --- Entries ----------------------------------------------------------- */
+
+static bool rvkvm_pte_valid(unsigned long pte)
+{
+	return pte & RVKVM_PTE_V;
+}
+
+/* Valid with R, W and X all clear: a pointer to the next level. */
+static bool rvkvm_pte_is_table(unsigned long pte)
+{
+	return rvkvm_pte_valid(pte) && !(pte & RVKVM_PTE_RWX);
+}
+
+static kvm_pfn_t rvkvm_pte_pfn(unsigned long pte)
+{
+	return (pte & _PAGE_PFN_MASK) >> _PAGE_PFN_SHIFT;
+}
+
+static unsigned long rvkvm_mk_pte(kvm_pfn_t pfn, unsigned long bits)
+{
+	return (pfn << _PAGE_PFN_SHIFT) | bits;
+}
+
+static unsigned long *rvkvm_pte_table(unsigned long pte)
+{
+	return pfn_to_virt(rvkvm_pte_pfn(pte));
+}
+
+static unsigned long *rvkvm_pgd(struct kvm *kvm)
+{
+	return (unsigned long *)kvm->arch.pgd;
+}
+
+/* --- Walking ----------------------------------------------------------- */
+
+/*
+ * Find the entry that decides how @gpa translates: the leaf that maps it,
+ * or the empty entry where the walk ends.  *@level gets its level.
+ */
+static unsigned long *rvkvm_lookup(struct kvm *kvm, gpa_t gpa,
+				   unsigned int *level)
+{
+	unsigned long *table = rvkvm_pgd(kvm);
+	unsigned int l = rvkvm_root_level();
+	unsigned long *ptep = &table[rvkvm_index(gpa, l)];
+
+	while (l > 0 && rvkvm_pte_is_table(READ_ONCE(*ptep))) {
+		table = rvkvm_pte_table(READ_ONCE(*ptep));
+		l--;
+		ptep = &table[rvkvm_index(gpa, l)];
+	}
+	*level = l;
+	return ptep;
+}
+
+/* What a range walk does to one leaf; returns whether it changed or hit. */
+typedef bool (*rvkvm_leaf_fn)(unsigned long *ptep);
+
+/*
+ * Apply @fn to every leaf that maps part of [@start, @end).  A huge leaf
+ * the range covers only in part is handled whole: unmapping or
+ * protecting more than asked is always safe (it costs a fault), whereas
+ * leaving part of it alone would leave a stale mapping behind.
+ *
+ * Each step walks from the root again, so with @may_block the lock can
+ * be dropped between steps: tables are never freed under a live VM.
+ * Changes made so far are flushed first: whoever takes the lock next
+ * may find those leaves already gone and return to the host, which then
+ * frees the memory, believing no TLB entry for it is left.
+ *
+ * Return: true if @fn returned true for a leaf since the last flush.
+ */
+static bool rvkvm_walk_leaves(struct kvm *kvm, gpa_t start, gpa_t end,
+			      rvkvm_leaf_fn fn, bool may_block)
+{
+	gpa_t addr = start;
+	bool any = false;
+
+	lockdep_assert_held(&kvm->mmu_lock);
+	if (!kvm->arch.pgd)
+		return false;
+
+	while (addr < end) {
+		unsigned int level;
+		unsigned long *ptep = rvkvm_lookup(kvm, addr, &level);
+		gpa_t size = rvkvm_level_size(level);
+
+		if (rvkvm_pte_valid(READ_ONCE(*ptep)))
+			any |= fn(ptep);
+		addr = ALIGN_DOWN(addr, size) + size;
+
+		if (!may_block || addr >= end ||
+		    !(need_resched() || spin_needbreak(&kvm->mmu_lock)))
+			continue;
+		if (any)
+			kvm_flush_remote_tlbs(kvm);
+		any = false;
+		cond_resched_lock(&kvm->mmu_lock);
+	}
+	return any;
+}
+
+static bool rvkvm_leaf_clear(unsigned long *ptep)
+{
+	WRITE_ONCE(*ptep, 0);
+	return true;
+}
+
+static bool rvkvm_leaf_wrprotect(unsigned long *ptep)
+{
+	return test_and_clear_bit(RVKVM_PTE_W_BIT, ptep);
+}
+
+static bool rvkvm_leaf_age(unsigned long *ptep)
+{
+	return test_and_clear_bit(_PAGE_ACCESSED_OFFSET, ptep);
+}
+
+static bool rvkvm_leaf_young(unsigned long *ptep)
+{
+	return READ_ONCE(*ptep) & _PAGE_ACCESSED;
+}
+
+/* --- Building ---------------------------------------------------------- */
+
+/*
+ * Turn the leaf @pte of @level into @table, one level finer, mapping the
+ * same memory with the same permissions: the other pages of a huge leaf
+ * stay mapped when one of them needs different treatment.
+ */
+static void rvkvm_split_leaf(unsigned long *table, unsigned long pte,
+			     unsigned int level)
+{
+	unsigned long bits = pte & ~_PAGE_PFN_MASK;
+	unsigned long step = rvkvm_level_pages(level - 1);
+	kvm_pfn_t pfn = rvkvm_pte_pfn(pte);
+	unsigned long i;
+
+	for (i = 0; i < rvkvm_level_entries(level - 1); i++)
+		table[i] = rvkvm_mk_pte(pfn + i * step, bits);
+}
+
+/*
+ * The table below *@ptep (of @level), made if missing, or split out of a
+ * huge leaf.  New tables come from @mc, filled before mmu_lock was taken.
+ */
+static unsigned long *rvkvm_next_table(unsigned long *ptep,
+				       unsigned int level,
+				       struct kvm_mmu_memory_cache *mc)
+{
+	unsigned long pte = READ_ONCE(*ptep);
+	unsigned long *table;
+
+	if (rvkvm_pte_is_table(pte))
+		return rvkvm_pte_table(pte);
+
+	table = kvm_mmu_memory_cache_alloc(mc);
+	if (!table)
+		return NULL;
+	if (rvkvm_pte_valid(pte))
+		rvkvm_split_leaf(table, pte, level);
+	WRITE_ONCE(*ptep, rvkvm_mk_pte(virt_to_pfn(table), RVKVM_PTE_V));
+	return table;
+}
+
+/*
+ * Write the leaf for @gpa at @level.  A fault never takes a permission
+ * away: W already granted on the same memory stays.  Replacing a leaf
+ * for other memory (which the MMU notifier should have made impossible)
+ * must not leave the old one in any hart's TLB.
+ */
+static void rvkvm_set_leaf(struct kvm *kvm, unsigned long *ptep,
+			   unsigned int level, gpa_t gpa, kvm_pfn_t pfn,
+			   unsigned long prot)
+{
+	unsigned long mask = rvkvm_level_pages(level) - 1;
+	kvm_pfn_t base = pfn - ((gpa >> PAGE_SHIFT) & mask);
+	unsigned long old = READ_ONCE(*ptep);
+	unsigned long new = rvkvm_mk_pte(base, RVKVM_PTE_LEAF | prot);
+
+	if (!rvkvm_pte_valid(old)) {
+		WRITE_ONCE(*ptep, new);
+		return;
+	}
+	if (rvkvm_pte_pfn(old) == base) {
+		WRITE_ONCE(*ptep, new | (old & RVKVM_PTE_W));
+		return;
+	}
+	WRITE_ONCE(*ptep, new);
+	kvm_flush_remote_tlbs(kvm);
+}
+
+/*
+ * Map @gpa to @pfn with a leaf of @level, or of a lower level where finer
+ * tables already exist (they may hold mappings of their own; folding
+ * them into a huge leaf would need a flush before freeing them).
+ *
+ * Return: the level of the leaf written, or -ENOMEM.
+ */
+static int rvkvm_map(struct kvm *kvm, struct kvm_mmu_memory_cache *mc,
+		     gpa_t gpa, kvm_pfn_t pfn, unsigned int level,
+		     unsigned long prot)
+{
+	unsigned long *table = rvkvm_pgd(kvm);
+	unsigned int l = rvkvm_root_level();
+	unsigned long *ptep;
+
+	for (;;) {
+		ptep = &table[rvkvm_index(gpa, l)];
+		/* Level 0 never holds tables, so this ends there at the latest. */
+		if (l <= level && !rvkvm_pte_is_table(READ_ONCE(*ptep)))
+			break;
+		table = rvkvm_next_table(ptep, l, mc);
+		if (!table)
+			return -ENOMEM;
+		l--;
+	}
+	rvkvm_set_leaf(kvm, ptep, l, gpa, pfn, prot);
+	return l;
+}
+
+/* Free the tables below @table, itself of @level; not @table itself. */
+static void rvkvm_free_tables(unsigned long *table, unsigned int level)
+{
+	unsigned long i;
+
+	if (!level)
+		return;
+	for (i = 0; i < rvkvm_level_entries(level); i++) {
+		unsigned long pte = table[i];
+
+		if (!rvkvm_pte_is_table(pte))
+			continue;
+		rvkvm_free_tables(rvkvm_pte_table(pte), level - 1);
+		free_page((unsigned long)rvkvm_pte_table(pte));
+	}
+}
+
+/* --- Range operations with their TLB flush ------------------------------ */
+
+static gpa_t rvkvm_gfn_to_gpa(gfn_t gfn)
+{
+	return (gpa_t)gfn << PAGE_SHIFT;
+}
+
+/*
+ * Apply @fn to [@start, @end) and, if any leaf changed, make every vCPU
+ * flush the VM's G-stage TLB entries before it enters the guest again.
+ */
+static void rvkvm_range_and_flush(struct kvm *kvm, gpa_t start, gpa_t end,
+				  rvkvm_leaf_fn fn)
+{
+	bool flush;
+
+	spin_lock(&kvm->mmu_lock);
+	flush = rvkvm_walk_leaves(kvm, start, end, fn, true);
+	spin_unlock(&kvm->mmu_lock);
+	if (flush)
+		kvm_flush_remote_tlbs(kvm);
+}
+
+static void rvkvm_slot_range_and_flush(struct kvm *kvm,
+				       const struct kvm_memory_slot *slot,
+				       rvkvm_leaf_fn fn)
+{
+	rvkvm_range_and_flush(kvm, rvkvm_gfn_to_gpa(slot->base_gfn),
+			      rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages),
+			      fn);
+}
+
+/* --- Guest page faults -------------------------------------------------- */
+
+/*
+ * Whether a leaf of @level may map the block around @gpa: the block must
+ * lie inside @slot, and @hva must sit at the same offset in its block as
+ * @gpa, or the block's host pages would not be the guest's.
+ */
+static bool rvkvm_block_fits(const struct kvm_memory_slot *slot, gpa_t gpa,
+			     unsigned long hva, unsigned int level)
+{
+	gpa_t size = rvkvm_level_size(level);
+	gpa_t block = ALIGN_DOWN(gpa, size);
+
+	return ((gpa ^ hva) & (size - 1)) == 0 &&
+	       block >= rvkvm_gfn_to_gpa(slot->base_gfn) &&
+	       block + size <= rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages);
+}
+
+/*
+ * The largest leaf level the host mapping of @hva allows, and the host's
+ * page shift (for a poison signal).  Only hugetlbfs is recognised.  A
+ * transparent huge page can split or collapse at any time, so mapping it
+ * huge would need a walk of the host page table under mmu_lock; until
+ * that is added here, THP-backed memory maps at 4 KiB.
+ *
+ * The caller holds current->mm's mmap lock.
+ */
+static unsigned int rvkvm_host_level(const struct kvm_memory_slot *slot,
+				     gpa_t gpa, unsigned long hva,
+				     unsigned int *host_shift)
+{
+	struct vm_area_struct *vma = vma_lookup(current->mm, hva);
+	unsigned long host_size = vma ? vma_kernel_pagesize(vma) : PAGE_SIZE;
+	unsigned int level;
+
+	*host_shift = __ffs(host_size);
+	/* Dirty logging tracks 4 KiB pages: each must fault on its own. */
+	if (kvm_slot_dirty_track_enabled(slot))
+		return 0;
+	for (level = RVKVM_MAX_MAP_LEVEL; level > 0; level--)
+		if (rvkvm_level_size(level) <= host_size &&
+		    rvkvm_block_fits(slot, gpa, hva, level))
+			return level;
+	return 0;
+}
+
+/* What a pfn lookup that failed means for the guest. */
+static int rvkvm_pfn_error(kvm_pfn_t pfn, unsigned long hva,
+			   unsigned int host_shift)
+{
+	if (pfn == KVM_PFN_ERR_HWPOISON) {
+		send_sig_mceerr(BUS_MCEERR_AR, (void __user *)hva, host_shift,
+				current);
+		return 0;
+	}
+	/* A signal interrupted the lookup: KVM_RUN exits for it, then retries. */
+	if (is_sigpending_pfn(pfn))
+		return 0;
+	return -EFAULT;
+}
+
+/*
+ * Install the mapping found, unless the host mapping changed since @seq
+ * was read (then the guest faults again and the lookup is redone).
+ */
+static int rvkvm_fault_install(struct kvm_vcpu *vcpu,
+			       struct kvm_memory_slot *slot, gpa_t gpa,
+			       kvm_pfn_t pfn, unsigned int level,
+			       bool writable, unsigned long seq)
+{
+	struct kvm *kvm = vcpu->kvm;
+	unsigned long prot = RVKVM_PTE_R | RVKVM_PTE_X;
+	int r = 0;
+
+	if (writable)
+		prot |= RVKVM_PTE_W;
+
+	spin_lock(&kvm->mmu_lock);
+	if (mmu_invalidate_retry(kvm, seq))
+		goto out;
+	r = rvkvm_map(kvm, &vcpu->arch.mmu_cache, gpa, pfn, level, prot);
+	if (r < 0)
+		goto out;
+	if (writable) {
+		kvm_set_pfn_dirty(pfn);
+		mark_page_dirty_in_slot(kvm, slot, gpa >> PAGE_SHIFT);
+	}
+	/*
+	 * This hart may still cache the missing or read-only translation
+	 * that faulted.  One fence at the faulting address is enough to
+	 * make progress; other stale entries fault and land here too.  If
+	 * the vCPU moves on, the next hart is flushed on arrival.
+	 */
+	rvkvm_local_hfence_gvma_vmid_gpa(rvkvm_vmid_hw(kvm), gpa & PAGE_MASK,
+					 PAGE_SIZE);
+	r = 0;
+out:
+	spin_unlock(&kvm->mmu_lock);
+	return r;
+}
+
+/**
+ * rvkvm_gstage_fault() - resolve a guest page fault on guest RAM
+ * @vcpu: the vCPU that faulted, in its thread, with kvm->srcu held
+ * @gpa: the faulting guest-physical address
+ * @write: the access was a store or AMO
+ * @exec: the access was an instruction fetch
+ *
+ * Maps the page (or the largest block the memslot and a hugetlbfs VMA
+ * allow) from the memslot's host memory.  Guest RAM is always mapped
+ * executable, so @exec changes nothing today.  While the slot logs dirty
+ * pages, a read maps the page read-only so that the first write faults
+ * here again and is logged.
+ *
+ * Return: 0 to resume the guest (also to retry: after an invalidation
+ * race, with a signal pending, on a slot being changed, or on a poisoned
+ * page, which is signalled to the VMM), -EFAULT if @gpa has no (writable,
+ * for @write) memory behind it, or -ENOMEM.
+ */
+int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
+		       bool exec)
+{
+	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_cache;
+	struct kvm *kvm = vcpu->kvm;
+	gfn_t gfn = gpa >> PAGE_SHIFT;
+	struct kvm_memory_slot *slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
+	unsigned int level, host_shift;
+	unsigned long hva, seq;
+	bool writable;
+	kvm_pfn_t pfn;
+	int r;
+
+	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
+		return -EFAULT;
+	/* Being deleted or moved: fault again once the change has landed. */
+	if (slot->flags & KVM_MEMSLOT_INVALID)
+		return 0;
+	hva = gfn_to_hva_memslot_prot(slot, gfn, NULL);
+	if (kvm_is_error_hva(hva))
+		return -EFAULT;
+
+	/* Enough tables for a whole walk, allocated while we may sleep. */
+	mc->gfp_zero = __GFP_ZERO;
+	r = kvm_mmu_topup_memory_cache(mc, rvkvm_host.gstage_levels);
+	if (r)
+		return r;
+
+	/*
+	 * Read the invalidation count before looking at the host mapping:
+	 * any change to it from here on bumps the count, and the install
+	 * step then throws our result away.  Under the mmap lock, the VMA
+	 * cannot change between the read and the lookup.
+	 */
+	mmap_read_lock(current->mm);
+	seq = kvm->mmu_invalidate_seq;
+	level = rvkvm_host_level(slot, gpa, hva, &host_shift);
+	mmap_read_unlock(current->mm);
+	/* Order the count before the host page-table reads of the lookup. */
+	smp_rmb();
+
+	pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
+				   &writable, NULL);
+	if (is_error_noslot_pfn(pfn))
+		return rvkvm_pfn_error(pfn, hva, host_shift);
+
+	/* Keep clean pages read-only while logging, to see the first write. */
+	if (kvm_slot_dirty_track_enabled(slot) && !write)
+		writable = false;
+	/* A block leaf needs its host memory aligned like the guest's. */
+	while (level && ((pfn ^ gfn) & (rvkvm_level_pages(level) - 1)))
+		level--;
+
+	r = rvkvm_fault_install(vcpu, slot, gpa, pfn, level, writable, seq);
+	kvm_release_pfn_clean(pfn);
+	return r;
+}
+
+/* --- VM and vCPU lifetime ----------------------------------------------- */
+
 /**
  * rvkvm_gstage_alloc_pgd() - allocate a VM's zeroed G-stage root
  * @kvm: the VM
@@ -80,16 +603,55 @@ int rvkvm_gstage_alloc_pgd(struct kvm *kvm)
 }
 
 /**
- * rvkvm_gstage_free_pgd() - free a VM's G-stage root
- * @kvm: the VM, with no vCPU left that could use the table
+ * rvkvm_gstage_free_pgd() - free a VM's whole G-stage table tree
+ * @kvm: the VM, with no vCPU left that could use the tree
+ *
+ * Leaves hold no page references, so dropping them with their tables is
+ * all the unmapping there is.  No TLB flush is needed either: the VMID is
+ * not handed out again before a rollover, which flushes every hart, and
+ * without VMIDs every hart flushes when a vCPU other than its last one
+ * arrives (rvkvm_vcpu_tlb_sanitize()).
  */
 void rvkvm_gstage_free_pgd(struct kvm *kvm)
 {
 	if (!kvm->arch.pgd)
 		return;
+	rvkvm_free_tables(rvkvm_pgd(kvm), rvkvm_root_level());
 	free_pages((unsigned long)kvm->arch.pgd, RVKVM_PGD_ORDER);
 	kvm->arch.pgd = NULL;
 	kvm->arch.pgd_phys = 0;
+}
+
+/**
+ * rvkvm_gstage_vcpu_free() - release a vCPU's G-stage resources
+ * @vcpu: the vCPU being destroyed
+ *
+ * Call from kvm_arch_vcpu_destroy(): frees the vCPU's page-table cache
+ * and makes the harts forget the vCPU, so a later vCPU allocated at the
+ * same address is not mistaken for it.
+ */
+void rvkvm_gstage_vcpu_free(struct kvm_vcpu *vcpu)
+{
+	kvm_mmu_free_memory_cache(&vcpu->arch.mmu_cache);
+	rvkvm_vcpu_tlb_forget(vcpu);
+}
+
+/**
+ * rvkvm_gstage_load_hgatp() - point this hart's hgatp at @vcpu's VM
+ * @vcpu: the vCPU about to run here
+ *
+ * Call at vcpu_load and for KVM_REQ_UPDATE_HGATP.  Writing hgatp flushes
+ * nothing: rvkvm_vcpu_tlb_sanitize() decides what this hart must forget.
+ */
+void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+	unsigned long hgatp;
+
+	hgatp = rvkvm_host.gstage_mode << HGATP_MODE_SHIFT;
+	hgatp |= (rvkvm_vmid_hw(kvm) << HGATP_VMID_SHIFT) & HGATP_VMID;
+	hgatp |= PFN_DOWN(kvm->arch.pgd_phys) & HGATP_PPN;
+	csr_write(CSR_HGATP, hgatp);
 }
 
 /**
@@ -121,12 +683,26 @@ int kvm_arch_prepare_memory_region(struct kvm *kvm,
  * @old: the slot as it was, or NULL
  * @new: the slot as it is now, or NULL on delete
  * @change: what kind of change
+ *
+ * Switching dirty logging on write-protects what the slot has mapped, so
+ * every later write faults and is logged.  A new or moved slot has
+ * nothing mapped yet; a deleted one was unmapped before the change.
+ * With KVM_DIRTY_LOG_INITIALLY_SET, all pages start out dirty and are
+ * protected as userspace clears them, so nothing is done here.
  */
 void kvm_arch_commit_memory_region(struct kvm *kvm,
 				   struct kvm_memory_slot *old,
 				   const struct kvm_memory_slot *new,
 				   enum kvm_mr_change change)
 {
+	if (change != KVM_MR_FLAGS_ONLY)
+		return;
+	if (!(new->flags & KVM_MEM_LOG_DIRTY_PAGES) ||
+	    (old->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return;
+	if (kvm_dirty_log_manual_protect_and_init_set(kvm))
+		return;
+	rvkvm_slot_range_and_flush(kvm, new, rvkvm_leaf_wrprotect);
 }
 
 /**
@@ -150,9 +726,13 @@ void kvm_arch_memslots_updated(struct kvm *kvm, u64 gen)
 /**
  * kvm_arch_flush_shadow_all() - drop every G-stage mapping of a VM
  * @kvm: the VM
+ *
+ * The tables stay until rvkvm_gstage_free_pgd().
  */
 void kvm_arch_flush_shadow_all(struct kvm *kvm)
 {
+	rvkvm_range_and_flush(kvm, 0, BIT_ULL(rvkvm_host.gpa_bits),
+			      rvkvm_leaf_clear);
 }
 
 /**
@@ -163,6 +743,7 @@ void kvm_arch_flush_shadow_all(struct kvm *kvm)
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {
+	rvkvm_slot_range_and_flush(kvm, slot, rvkvm_leaf_clear);
 }
 
 /**
@@ -178,50 +759,69 @@ void kvm_arch_sync_dirty_log(struct kvm *kvm, struct kvm_memory_slot *memslot)
 
 /**
  * kvm_arch_mmu_enable_log_dirty_pt_masked() - re-protect logged pages
- * @kvm: the VM
+ * @kvm: the VM, with mmu_lock held
  * @slot: the slot
  * @gfn_offset: first page of the 64-page window, relative to the slot
  * @mask: which pages of the window
+ *
+ * Protects the span from the first to the last page of @mask: pages in
+ * between are either already read-only or harmlessly protected again.
+ * The caller flushes the TLBs.
  */
 void kvm_arch_mmu_enable_log_dirty_pt_masked(struct kvm *kvm,
 					     struct kvm_memory_slot *slot,
 					     gfn_t gfn_offset,
 					     unsigned long mask)
 {
+	gfn_t base = slot->base_gfn + gfn_offset;
+
+	rvkvm_walk_leaves(kvm, rvkvm_gfn_to_gpa(base + __ffs(mask)),
+			  rvkvm_gfn_to_gpa(base + __fls(mask) + 1),
+			  rvkvm_leaf_wrprotect, false);
 }
 
 /**
  * kvm_unmap_gfn_range() - MMU notifier: unmap a guest-physical range
- * @kvm: the VM
+ * @kvm: the VM, with mmu_lock held
  * @range: the range
  *
- * Return: true if a TLB flush is needed.
+ * Return: true if anything was unmapped: the caller then flushes the
+ * TLBs before the host may reuse the memory.
  */
 bool kvm_unmap_gfn_range(struct kvm *kvm, struct kvm_gfn_range *range)
 {
-	return false;
+	return rvkvm_walk_leaves(kvm, rvkvm_gfn_to_gpa(range->start),
+				 rvkvm_gfn_to_gpa(range->end),
+				 rvkvm_leaf_clear, range->may_block);
 }
 
 /**
  * kvm_age_gfn() - MMU notifier: clear the accessed bits of a range
- * @kvm: the VM
+ * @kvm: the VM, with mmu_lock held
  * @range: the range
+ *
+ * On hardware that does not set A itself, the guest's next access to an
+ * aged page faults and rvkvm_gstage_fault() maps it again, A set.
  *
  * Return: true if any page was young.
  */
 bool kvm_age_gfn(struct kvm *kvm, struct kvm_gfn_range *range)
 {
-	return false;
+	return rvkvm_walk_leaves(kvm, rvkvm_gfn_to_gpa(range->start),
+				 rvkvm_gfn_to_gpa(range->end),
+				 rvkvm_leaf_age, false);
 }
 
 /**
  * kvm_test_age_gfn() - MMU notifier: test the accessed bits of a range
- * @kvm: the VM
+ * @kvm: the VM, with mmu_lock held
  * @range: the range
  *
  * Return: true if any page is young.
  */
 bool kvm_test_age_gfn(struct kvm *kvm, struct kvm_gfn_range *range)
 {
-	return false;
+	return rvkvm_walk_leaves(kvm, rvkvm_gfn_to_gpa(range->start),
+				 rvkvm_gfn_to_gpa(range->end),
+				 rvkvm_leaf_young, false);
 }

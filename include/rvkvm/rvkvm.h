@@ -87,12 +87,14 @@ void rvkvm_gstage_free_pgd(struct kvm *kvm);
 int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 		       bool exec);
 void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu);
+void rvkvm_gstage_vcpu_free(struct kvm_vcpu *vcpu);
 
 /* vmid.c */
 void rvkvm_vmid_detect(void);
 void rvkvm_vmid_init(struct kvm *kvm);
 bool rvkvm_vmid_stale(struct kvm *kvm);
 void rvkvm_vmid_update(struct kvm_vcpu *vcpu);
+unsigned long rvkvm_vmid_hw(struct kvm *kvm);
 
 /* tlb.c */
 void rvkvm_local_hfence_gvma_vmid_all(unsigned long vmid);
@@ -101,6 +103,7 @@ void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
 void rvkvm_local_hfence_gvma_all(void);
 void rvkvm_local_hfence_vvma_all(unsigned long vmid);
 void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_process_tlb_requests(struct kvm_vcpu *vcpu);
 
 #endif /* __RVKVM_RVKVM_H */

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest TLB maintenance on this hart: the HFENCE wrappers, the flushes a
+ * vCPU owes a hart it arrives on, and the TLB requests other threads
+ * leave for a vCPU.
+ *
+ * Two caches are involved.  G-stage entries map guest-physical to host
+ * addresses and are the hypervisor's; HFENCE.GVMA removes them.  VS-stage
+ * entries map guest-virtual to guest-physical addresses and, from the
+ * guest's point of view, belong to one vCPU; HFENCE.VVMA removes them.
+ * Both are tagged with the VMID, and HFENCE.GVMA is not required to
+ * remove VS-stage entries, so forgetting everything of a VMID takes both.
+ *
+ * Remote flushes are requests (KVM_REQ_*) that each vCPU carries out on
+ * whatever hart it runs next; there is no cross-hart fence.
+ */
+#include <rvkvm/rvkvm.h>
+#include <asm/cacheflush.h>
+#include <asm/insn-def.h>
+
+/*
+ * Fencing more pages than this one by one costs more than losing all of
+ * the VMID's G-stage entries on this hart.
+ */
+#define RVKVM_HFENCE_MAX_PAGES	64
+
+/*
+ * The vCPU that last ran a guest on this hart, for
+ * rvkvm_vcpu_tlb_sanitize().  Cleared when that vCPU is freed, so a new
+ * vCPU at the same address is never taken for it.
+ */
+static DEFINE_PER_CPU(struct kvm_vcpu *, rvkvm_last_vcpu);
+
+/*
+ * The HFENCE macros name their operand registers.  Binding the operands
+ * to fixed registers keeps asm operand syntax out of the macro arguments.
+ */
+static __always_inline void rvkvm_hfence_gvma_gpa(gpa_t gpa,
+						  unsigned long vmid)
+{
+	/* The instruction takes the address shifted right by two. */
+	register unsigned long rs1 asm("a0") = gpa >> 2;
+	register unsigned long rs2 asm("a1") = vmid;
+
+	asm volatile(HFENCE_GVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+}
+
+/**
+ * rvkvm_local_hfence_gvma_vmid_all() - forget a VMID's G-stage entries
+ * @vmid: the VMID
+ */
+void rvkvm_local_hfence_gvma_vmid_all(unsigned long vmid)
+{
+	/* rs2 = x0 would mean every VMID: @vmid goes in a register. */
+	register unsigned long rs2 asm("a1") = vmid;
+
+	asm volatile(HFENCE_GVMA(zero, a1) : : "r" (rs2) : "memory");
+}
+
+/**
+ * rvkvm_local_hfence_gvma_vmid_gpa() - forget a VMID's G-stage entries
+ *	for a guest-physical range
+ * @vmid: the VMID
+ * @gpa: start of the range
+ * @size: its length in bytes
+ *
+ * One fence per 4 KiB page; a fence anywhere in a huge leaf removes the
+ * whole leaf.  Long ranges fall back to the whole VMID.
+ */
+void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
+				      gpa_t size)
+{
+	gpa_t pos, end = gpa + size;
+
+	if (size > RVKVM_HFENCE_MAX_PAGES * PAGE_SIZE) {
+		rvkvm_local_hfence_gvma_vmid_all(vmid);
+		return;
+	}
+	for (pos = ALIGN_DOWN(gpa, PAGE_SIZE); pos < end; pos += PAGE_SIZE)
+		rvkvm_hfence_gvma_gpa(pos, vmid);
+}
+
+/**
+ * rvkvm_local_hfence_gvma_all() - forget every G-stage entry of every VMID
+ */
+void rvkvm_local_hfence_gvma_all(void)
+{
+	asm volatile(HFENCE_GVMA(zero, zero) : : : "memory");
+}
+
+/**
+ * rvkvm_local_hfence_vvma_all() - forget a VMID's VS-stage entries
+ * @vmid: the VMID
+ *
+ * HFENCE.VVMA acts on the VMID in hgatp, so hgatp holds @vmid for the
+ * fence.  Its mode stays a real one (a Bare hgatp with a non-zero VMID
+ * is UNSPECIFIED), and its root does not matter: nothing translates
+ * through hgatp in HS-mode.  Interrupts stay off so nothing else on this
+ * hart (a preempting vcpu_load, say) sees or overwrites the borrowed
+ * value.
+ */
+void rvkvm_local_hfence_vvma_all(unsigned long vmid)
+{
+	unsigned long flags, saved, borrowed;
+
+	local_irq_save(flags);
+	saved = csr_read(CSR_HGATP);
+	borrowed = (saved & HGATP_PPN) |
+		   (rvkvm_host.gstage_mode << HGATP_MODE_SHIFT) |
+		   ((vmid << HGATP_VMID_SHIFT) & HGATP_VMID);
+	csr_write(CSR_HGATP, borrowed);
+	asm volatile(HFENCE_VVMA(zero, zero) : : : "memory");
+	csr_write(CSR_HGATP, saved);
+	local_irq_restore(flags);
+}
+
+/**
+ * rvkvm_vcpu_tlb_sanitize() - flush what this hart must not show @vcpu
+ * @vcpu: the vCPU about to enter the guest on this hart
+ *
+ * Call with interrupts off, after the last VMID and request checks and
+ * just before entering the guest.  Calling it from vcpu_load as well is
+ * harmless and also covers host reads of guest memory through hgatp
+ * (HLV/HLVX) before the first entry.
+ *
+ * This hart's entries for the VM's VMID are stale for @vcpu when:
+ *  - @vcpu last ran on another hart.  The guest's own SFENCE.VMAs and
+ *    the fence requests @vcpu carried out since then acted there, not
+ *    here, so this hart's VS-stage entries from its earlier run here
+ *    would resurrect translations the guest has flushed, and its
+ *    G-stage entries would outlive unmaps the VM's flush requests were
+ *    meant to remove.
+ *  - another vCPU ran here since: the guest treats each vCPU's TLB as
+ *    private and flushes only the harts it believes hold an entry, so a
+ *    sibling's VS-stage entries here may be ones it never flushed
+ *    because it ran elsewhere meanwhile.  Without VMIDs, that sibling
+ *    may even belong to another VM.
+ *  - the VM got a new VMID since @vcpu last ran: after a rollover the
+ *    value may have tagged another VM's entries here, and the rollover's
+ *    HFENCE.GVMA did not necessarily remove VS-stage ones.
+ * The first entry of a vCPU always flushes (no hart has it as its last).
+ * The instruction cache is fenced on the same occasions: a guest FENCE.I
+ * acts on the hart it ran on, and guest code loaded by the VMM was never
+ * fenced on any hart.
+ */
+void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu **last = this_cpu_ptr(&rvkvm_last_vcpu);
+	unsigned long version = READ_ONCE(vcpu->kvm->arch.vmid.version);
+	int cpu = smp_processor_id();
+	unsigned long vmid;
+
+	if (vcpu->arch.last_cpu == cpu && READ_ONCE(*last) == vcpu &&
+	    vcpu->arch.last_vmid_version == version)
+		return;
+
+	vmid = rvkvm_vmid_hw(vcpu->kvm);
+	rvkvm_local_hfence_gvma_vmid_all(vmid);
+	rvkvm_local_hfence_vvma_all(vmid);
+	local_flush_icache_all();
+
+	WRITE_ONCE(*last, vcpu);
+	vcpu->arch.last_cpu = cpu;
+	vcpu->arch.last_vmid_version = version;
+}
+
+/**
+ * rvkvm_vcpu_tlb_forget() - make every hart forget @vcpu ran there
+ * @vcpu: the vCPU being freed
+ */
+void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu)
+{
+	int cpu;
+
+	/* A hart that has moved on to another vCPU keeps that one. */
+	for_each_possible_cpu(cpu)
+		cmpxchg(per_cpu_ptr(&rvkvm_last_vcpu, cpu), vcpu, NULL);
+}
+
+/**
+ * rvkvm_vcpu_process_tlb_requests() - carry out @vcpu's pending fences
+ * @vcpu: the vCPU, in its thread
+ *
+ * The fences act on the current hart.  If the vCPU migrates before it
+ * enters the guest, rvkvm_vcpu_tlb_sanitize() flushes the new hart, and
+ * any vCPU arriving on the old one flushes it then.
+ */
+void rvkvm_vcpu_process_tlb_requests(struct kvm_vcpu *vcpu)
+{
+	if (kvm_check_request(KVM_REQ_HFENCE_GVMA_VMID_ALL, vcpu))
+		rvkvm_local_hfence_gvma_vmid_all(rvkvm_vmid_hw(vcpu->kvm));
+	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_ALL, vcpu))
+		rvkvm_local_hfence_vvma_all(rvkvm_vmid_hw(vcpu->kvm));
+	if (kvm_check_request(KVM_REQ_FENCE_I, vcpu))
+		local_flush_icache_all();
+}
