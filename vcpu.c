@@ -103,7 +103,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
  */
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
-	kvm_mmu_free_memory_cache(&vcpu->arch.mmu_cache);
+	rvkvm_gstage_vcpu_free(vcpu);
 }
 
 /**
@@ -133,8 +133,6 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
 
 	rvkvm_gstage_load_hgatp(vcpu);
-	rvkvm_vcpu_tlb_sanitize(vcpu);
-	vcpu->arch.last_cpu = cpu;
 	vcpu->cpu = cpu;
 }
 
@@ -415,6 +413,8 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 		preempt_enable();
 		return false;
 	}
+	/* Stale guest TLB entries on this hart go before we enter. */
+	rvkvm_vcpu_tlb_sanitize(vcpu);
 	rvkvm_vcpu_flush_irqs(vcpu);
 	kvm_vcpu_srcu_read_unlock(vcpu);
 
