@@ -116,12 +116,16 @@ static int rvkvm_exit_gstage_fault(struct kvm_vcpu *vcpu)
 	struct kvm_memory_slot *slot;
 	unsigned long hva;
 	bool writable;
+	int r;
 
 	slot = gfn_to_memslot(vcpu->kvm, gpa >> PAGE_SHIFT);
 	hva = gfn_to_hva_memslot_prot(slot, gpa >> PAGE_SHIFT, &writable);
-	if (!kvm_is_error_hva(hva) && (!store || writable))
-		return rvkvm_gstage_fault(vcpu, gpa, store,
-					  t->scause == EXC_INST_GUEST_PAGE_FAULT);
+	if (!kvm_is_error_hva(hva) && (!store || writable)) {
+		/* 0: mapped, or retry the access; either way resume. */
+		r = rvkvm_gstage_fault(vcpu, gpa, store,
+				       t->scause == EXC_INST_GUEST_PAGE_FAULT);
+		return r < 0 ? r : RVKVM_RESUME;
+	}
 
 	/* No RAM there, or a store to ROM: an access to emulate. */
 	if (t->scause == EXC_INST_GUEST_PAGE_FAULT) {
