@@ -35,8 +35,6 @@ const struct kvm_stats_header kvm_vcpu_stats_header =
 #define RVKVM_VS_IRQS		(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | \
 				 BIT(IRQ_VS_EXT))
 
-void __rvkvm_switch_to(struct kvm_vcpu_arch *arch);
-
 /* Architectural reset: what a hart looks like before its first insn. */
 static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 {
@@ -321,6 +319,7 @@ void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu)
  * only to let the run loop return -EINTR.
  */
 static void rvkvm_vcpu_sleep(struct kvm_vcpu *vcpu)
+	__must_hold(&vcpu->kvm->srcu)
 {
 	kvm_vcpu_srcu_read_unlock(vcpu);
 	rcuwait_wait_event(kvm_arch_vcpu_get_wait(vcpu),

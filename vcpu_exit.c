@@ -5,8 +5,6 @@
  */
 #include <rvkvm/rvkvm.h>
 
-unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap);
-
 /**
  * rvkvm_vcpu_redirect_trap() - deliver an exception to the guest
  * @vcpu: the loaded vCPU

@@ -117,10 +117,10 @@ static int rvkvm_mmio_insn(struct kvm_vcpu *vcpu, unsigned long *insn,
 		 * a hole in guest-physical memory.  Real hardware would
 		 * raise an access fault; so do we.
 		 */
-		rvkvm_vcpu_redirect_trap(vcpu,
-			vcpu->arch.trap.scause == EXC_STORE_GUEST_PAGE_FAULT ?
-			EXC_STORE_ACCESS : EXC_LOAD_ACCESS,
-			vcpu->arch.trap.stval);
+		bool store = vcpu->arch.trap.scause == EXC_STORE_GUEST_PAGE_FAULT;
+
+		rvkvm_vcpu_redirect_trap(vcpu, store ? EXC_STORE_ACCESS :
+					 EXC_LOAD_ACCESS, vcpu->arch.trap.stval);
 		return -EAGAIN;
 	}
 	r = rvkvm_vcpu_read_insn(vcpu, vcpu->arch.guest.gpr[RVKVM_PC], insn);

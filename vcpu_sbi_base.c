@@ -30,7 +30,10 @@ static int rvkvm_sbi_base_handle(struct kvm_vcpu *vcpu,
 		call->value = RVKVM_SBI_IMPID;
 		break;
 	case SBI_EXT_BASE_GET_IMP_VERSION:
-		call->value = LINUX_VERSION_CODE;
+		/* The host kernel's version, as the in-tree module says. */
+		call->value = KERNEL_VERSION(LINUX_VERSION_MAJOR,
+					     LINUX_VERSION_PATCHLEVEL,
+					     LINUX_VERSION_SUBLEVEL);
 		break;
 	case SBI_EXT_BASE_PROBE_EXT:
 		/* Only the VMM knows what it offers in its own ranges. */

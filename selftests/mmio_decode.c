@@ -63,32 +63,78 @@ static u64 guest_access(int i, u64 v)
 	u64 r = 0;
 
 	switch (i) {
-	case 0: asm volatile("sb %0, 0(%1)" : : "r"(v), "r"(a1) : "memory"); break;
-	case 1: asm volatile("sh %0, 0(%1)" : : "r"(v), "r"(a1) : "memory"); break;
-	case 2: asm volatile("sw %0, 0(%1)" : : "r"(v), "r"(a1) : "memory"); break;
-	case 3: asm volatile("sd %0, 0(%1)" : : "r"(v), "r"(a1) : "memory"); break;
-	case 4: asm volatile("sw zero, 0(%0)" : : "r"(a1) : "memory"); break;
-	case 5: asm volatile("lb %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 6: asm volatile("lbu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 7: asm volatile("lh %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 8: asm volatile("lhu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 9: asm volatile("lw %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 10: asm volatile("lwu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 11: asm volatile("ld %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory"); break;
-	case 12: asm volatile("lw zero, 0(%0)" : : "r"(a1) : "memory"); break;
-	case 13: asm volatile(RVC("c.sw a0, 0(a1)") : : "r"(a0), "r"(a1) : "memory"); break;
-	case 14: asm volatile(RVC("c.sd a0, 0(a1)") : : "r"(a0), "r"(a1) : "memory"); break;
-	case 15: asm volatile(RVC("c.lw a0, 0(a1)") : "+r"(a0) : "r"(a1) : "memory"); r = a0; break;
-	case 16: asm volatile(RVC("c.ld a0, 0(a1)") : "+r"(a0) : "r"(a1) : "memory"); r = a0; break;
+	case 0:
+		asm volatile("sb %0, 0(%1)" : : "r"(v), "r"(a1) : "memory");
+		break;
+	case 1:
+		asm volatile("sh %0, 0(%1)" : : "r"(v), "r"(a1) : "memory");
+		break;
+	case 2:
+		asm volatile("sw %0, 0(%1)" : : "r"(v), "r"(a1) : "memory");
+		break;
+	case 3:
+		asm volatile("sd %0, 0(%1)" : : "r"(v), "r"(a1) : "memory");
+		break;
+	case 4:
+		asm volatile("sw zero, 0(%0)" : : "r"(a1) : "memory");
+		break;
+	case 5:
+		asm volatile("lb %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 6:
+		asm volatile("lbu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 7:
+		asm volatile("lh %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 8:
+		asm volatile("lhu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 9:
+		asm volatile("lw %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 10:
+		asm volatile("lwu %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 11:
+		asm volatile("ld %0, 0(%1)" : "=r"(r) : "r"(a1) : "memory");
+		break;
+	case 12:
+		asm volatile("lw zero, 0(%0)" : : "r"(a1) : "memory");
+		break;
+	case 13:
+		asm volatile(RVC("c.sw a0, 0(a1)") : : "r"(a0), "r"(a1) : "memory");
+		break;
+	case 14:
+		asm volatile(RVC("c.sd a0, 0(a1)") : : "r"(a0), "r"(a1) : "memory");
+		break;
+	case 15:
+		asm volatile(RVC("c.lw a0, 0(a1)") : "+r"(a0) : "r"(a1) : "memory");
+		r = a0;
+		break;
+	case 16:
+		asm volatile(RVC("c.ld a0, 0(a1)") : "+r"(a0) : "r"(a1) : "memory");
+		r = a0;
+		break;
 	/* sp-relative forms: borrow sp for one instruction. */
-	case 17: asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.swsp a0, 0(sp)") "mv sp, t0"
-			      : : "r"(a0), "r"(a1) : "t0", "memory"); break;
-	case 18: asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.sdsp a0, 0(sp)") "mv sp, t0"
-			      : : "r"(a0), "r"(a1) : "t0", "memory"); break;
-	case 19: asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.lwsp a0, 0(sp)") "mv sp, t0"
-			      : "+r"(a0) : "r"(a1) : "t0", "memory"); r = a0; break;
-	case 20: asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.ldsp a0, 0(sp)") "mv sp, t0"
-			      : "+r"(a0) : "r"(a1) : "t0", "memory"); r = a0; break;
+	case 17:
+		asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.swsp a0, 0(sp)") "mv sp, t0"
+			: : "r"(a0), "r"(a1) : "t0", "memory");
+		break;
+	case 18:
+		asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.sdsp a0, 0(sp)") "mv sp, t0"
+			: : "r"(a0), "r"(a1) : "t0", "memory");
+		break;
+	case 19:
+		asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.lwsp a0, 0(sp)") "mv sp, t0"
+			: "+r"(a0) : "r"(a1) : "t0", "memory");
+		r = a0;
+		break;
+	case 20:
+		asm volatile("mv t0, sp\nmv sp, a1\n" RVC("c.ldsp a0, 0(sp)") "mv sp, t0"
+			: "+r"(a0) : "r"(a1) : "t0", "memory");
+		r = a0;
+		break;
 	}
 	return r;
 }

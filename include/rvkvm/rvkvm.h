@@ -44,6 +44,10 @@ static inline unsigned long rvkvm_gpr(struct kvm_vcpu *vcpu, unsigned int n)
 	return n ? vcpu->arch.guest.gpr[n] : 0;
 }
 
+/* Assembly: vcpu_switch.S, vcpu_unpriv.S */
+void __rvkvm_switch_to(struct kvm_vcpu_arch *arch);
+unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap);
+
 /* layout.c */
 int rvkvm_layout_check(void);
 
