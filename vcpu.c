@@ -52,6 +52,26 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(a->irqs_pending, 0);
 	WRITE_ONCE(a->irqs_pending_mask, 0);
 	a->pending = RVKVM_PENDING_NONE;
+
+	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
+	spin_lock(&a->mp_lock);
+	if (a->boot.pending) {
+		a->guest.gpr[RVKVM_PC] = a->boot.pc;
+		a->guest.gpr[10] = vcpu->vcpu_id;
+		a->guest.gpr[11] = a->boot.a1;
+		a->boot.pending = false;
+	}
+	spin_unlock(&a->mp_lock);
+}
+
+/* Reset while loaded: the VS CSRs are live in hardware, not in csr. */
+static void rvkvm_vcpu_reset_loaded(struct kvm_vcpu *vcpu)
+{
+	preempt_disable();
+	kvm_arch_vcpu_put(vcpu);
+	rvkvm_vcpu_reset(vcpu);
+	kvm_arch_vcpu_load(vcpu, smp_processor_id());
+	preempt_enable();
 }
 
 /**
@@ -70,9 +90,6 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
  * kvm_arch_vcpu_create() - set up the arch half of a new vCPU
  * @vcpu: the vCPU, zeroed
  *
- * The boot vCPU starts runnable; the others wait, stopped, to be started
- * by the guest (SBI HSM) or by userspace (KVM_SET_MP_STATE).
- *
  * Return: 0.
  */
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
@@ -80,19 +97,25 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
+	spin_lock_init(&vcpu->arch.mp_lock);
 	rvkvm_vcpu_reset(vcpu);
 	rvkvm_sbi_vcpu_init(vcpu);
-	vcpu->arch.power_off = vcpu->vcpu_idx != 0;
 	rvkvm_onereg_vcpu_init(vcpu);
 	return 0;
 }
 
 /**
- * kvm_arch_vcpu_postcreate() - act once the vCPU is visible (nothing yet)
+ * kvm_arch_vcpu_postcreate() - act once the vCPU has its index
  * @vcpu: the vCPU
+ *
+ * The boot vCPU starts runnable; the others wait, stopped, to be started
+ * by the guest (SBI HSM) or by userspace (KVM_SET_MP_STATE).  Decided
+ * here because the generic core assigns vcpu_idx only after
+ * kvm_arch_vcpu_create() returns.
  */
 void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 {
+	WRITE_ONCE(vcpu->arch.power_off, vcpu->vcpu_idx != 0);
 }
 
 /**
@@ -291,6 +314,25 @@ static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
 		clear_bit(IRQ_VS_SOFT, &a->irqs_pending);
 }
 
+/**
+ * rvkvm_vcpu_wait_irq() - sleep until an enabled interrupt is pending
+ * @vcpu: the loaded vCPU, in the run loop (kvm->srcu held)
+ *
+ * For WFI and the SBI retentive suspend; a signal or a request also ends
+ * the wait, as on hardware any event may.
+ */
+void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu)
+	__must_hold(&vcpu->kvm->srcu)
+{
+	/* vsie is live in hardware; runnable() reads the saved copy. */
+	vcpu->arch.csr.vsie = csr_read(CSR_VSIE);
+	if (kvm_arch_vcpu_runnable(vcpu))
+		return;
+	kvm_vcpu_srcu_read_unlock(vcpu);
+	kvm_vcpu_halt(vcpu);
+	kvm_vcpu_srcu_read_lock(vcpu);
+}
+
 /* Power state ---------------------------------------------------------- */
 
 /**
@@ -353,16 +395,21 @@ int kvm_arch_vcpu_ioctl_get_mpstate(struct kvm_vcpu *vcpu,
 int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
 				    struct kvm_mp_state *mp_state)
 {
+	int r = 0;
+
+	spin_lock(&vcpu->arch.mp_lock);
 	switch (mp_state->mp_state) {
 	case KVM_MP_STATE_RUNNABLE:
 		rvkvm_vcpu_power_on(vcpu);
-		return 0;
+		break;
 	case KVM_MP_STATE_STOPPED:
 		rvkvm_vcpu_power_off(vcpu);
-		return 0;
+		break;
 	default:
-		return -EINVAL;
+		r = -EINVAL;
 	}
+	spin_unlock(&vcpu->arch.mp_lock);
+	return r;
 }
 
 /* The run loop --------------------------------------------------------- */
@@ -376,7 +423,7 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
 	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu))
-		rvkvm_vcpu_reset(vcpu);
+		rvkvm_vcpu_reset_loaded(vcpu);
 	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
 		rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_process_tlb_requests(vcpu);

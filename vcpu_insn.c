@@ -258,13 +258,7 @@ static int rvkvm_wfi(struct kvm_vcpu *vcpu, unsigned long insn)
 {
 	vcpu->stat.wfi_exit_stat++;
 	rvkvm_step(vcpu, 4);
-	/* vsie is live in hardware; runnable() reads the saved copy. */
-	vcpu->arch.csr.vsie = csr_read(CSR_VSIE);
-	if (!kvm_arch_vcpu_runnable(vcpu)) {
-		kvm_vcpu_srcu_read_unlock(vcpu);
-		kvm_vcpu_halt(vcpu);
-		kvm_vcpu_srcu_read_lock(vcpu);
-	}
+	rvkvm_vcpu_wait_irq(vcpu);
 	return RVKVM_RESUME;
 }
 

@@ -26,8 +26,22 @@ static const struct rvkvm_sbi_ext rvkvm_sbi_vendor = {
 	.handle = rvkvm_sbi_to_user,
 };
 
+/* The debug console is the VMM's; off unless userspace enables it. */
+static const struct rvkvm_sbi_ext rvkvm_sbi_dbcn = {
+	.eid_first = SBI_EXT_DBCN,
+	.eid_last = SBI_EXT_DBCN,
+	.kvm_id = KVM_RISCV_SBI_EXT_DBCN,
+	.default_off = true,
+	.handle = rvkvm_sbi_to_user,
+};
+
 static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_base,
+	&rvkvm_sbi_hsm,
+	&rvkvm_sbi_ipi,
+	&rvkvm_sbi_rfence,
+	&rvkvm_sbi_srst,
+	&rvkvm_sbi_dbcn,
 	&rvkvm_sbi_experimental,
 	&rvkvm_sbi_vendor,
 };
@@ -100,6 +114,41 @@ void rvkvm_sbi_vcpu_init(struct kvm_vcpu *vcpu)
 		if (rvkvm_sbi_exts[i]->default_off)
 			set_bit(rvkvm_sbi_exts[i]->kvm_id,
 				vcpu->arch.sbi_disabled);
+}
+
+/**
+ * rvkvm_sbi_hart_mask() - the vCPUs an SBI hart mask names
+ * @kvm: the VM
+ * @hmask: bit i names hart @hbase + i
+ * @hbase: the first hart, or -1UL for every hart (and @hmask ignored)
+ * @vcpus: bitmap of KVM_MAX_VCPUS vCPU indices to fill
+ *
+ * Every hart named must exist, and hbase + i must not wrap (6.12 lets
+ * a huge hbase through).  Nothing is acted on unless all are valid.
+ *
+ * Return: SBI_SUCCESS or SBI_ERR_INVALID_PARAM.
+ */
+long rvkvm_sbi_hart_mask(struct kvm *kvm, unsigned long hmask,
+			 unsigned long hbase, unsigned long *vcpus)
+{
+	struct kvm_vcpu *t;
+	unsigned long i;
+
+	bitmap_zero(vcpus, KVM_MAX_VCPUS);
+	if (hbase == -1UL) {
+		kvm_for_each_vcpu(i, t, kvm)
+			__set_bit(t->vcpu_idx, vcpus);
+		return SBI_SUCCESS;
+	}
+	for_each_set_bit(i, &hmask, BITS_PER_LONG) {
+		if (hbase >= KVM_MAX_VCPU_IDS || i >= KVM_MAX_VCPU_IDS - hbase)
+			return SBI_ERR_INVALID_PARAM;
+		t = kvm_get_vcpu_by_id(kvm, hbase + i);
+		if (!t)
+			return SBI_ERR_INVALID_PARAM;
+		__set_bit(t->vcpu_idx, vcpus);
+	}
+	return SBI_SUCCESS;
 }
 
 /**

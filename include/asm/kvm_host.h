@@ -179,8 +179,18 @@ struct kvm_vcpu_arch {
 
 			/* Set once KVM_RUN has entered the guest. */
 			bool ran_once;
-			/* Stopped by userspace (MP_STATE) or by SBI HSM. */
+			/*
+			 * Stopped by userspace (MP_STATE) or by SBI HSM; mp_lock
+			 * orders a start against a stop.  A start leaves where
+			 * to begin in boot, for the reset it requests.
+			 */
 			bool power_off;
+			spinlock_t mp_lock;	/* start vs stop, boot */
+			struct {
+				unsigned long pc;
+				unsigned long a1;
+				bool pending;
+			} boot;
 		};
 		/* Pads us to the host's size: see layout.c. */
 		u8 __host_size[RVKVM_HOST_ARCH_SIZE];

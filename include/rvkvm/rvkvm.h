@@ -55,6 +55,7 @@ int rvkvm_layout_check(void);
 void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level);
 void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
 
 /* vcpu_exit.c */
 int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);

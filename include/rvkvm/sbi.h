@@ -39,7 +39,13 @@ struct rvkvm_sbi_ext {
 int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call);
 const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
 					   unsigned long eid);
+long rvkvm_sbi_hart_mask(struct kvm *kvm, unsigned long hmask,
+			 unsigned long hbase, unsigned long *vcpus);
 
 extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_hsm;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_srst;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_ipi;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_rfence;
 
 #endif /* __RVKVM_SBI_H */

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SBI HSM: harts start, stop, report their state and suspend.
+ *
+ * A start and a stop of the same vCPU are ordered by its mp_lock: the
+ * starter checks "stopped" and records where to begin under the lock, so
+ * two starts cannot both succeed and a start cannot slip between a
+ * target's stop and its sleep.  A retentive suspend is a WFI.
+ */
+#include <rvkvm/sbi.h>
+
+/* kvm_get_vcpu_by_id() takes an int: bound the hart id first. */
+static struct kvm_vcpu *rvkvm_hsm_target(struct kvm_vcpu *vcpu,
+					 unsigned long hartid)
+{
+	return hartid < KVM_MAX_VCPU_IDS ?
+	       kvm_get_vcpu_by_id(vcpu->kvm, hartid) : NULL;
+}
+
+static long rvkvm_hsm_start(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
+{
+	struct kvm_vcpu *t = rvkvm_hsm_target(vcpu, call->args[0]);
+	long err = SBI_SUCCESS;
+
+	if (!t)
+		return SBI_ERR_INVALID_PARAM;
+	spin_lock(&t->arch.mp_lock);
+	if (!READ_ONCE(t->arch.power_off)) {
+		err = SBI_ERR_ALREADY_AVAILABLE;
+	} else {
+		t->arch.boot.pc = call->args[1];
+		t->arch.boot.a1 = call->args[2];
+		t->arch.boot.pending = true;
+		kvm_make_request(KVM_REQ_VCPU_RESET, t);
+		rvkvm_vcpu_power_on(t);
+	}
+	spin_unlock(&t->arch.mp_lock);
+	return err;
+}
+
+static unsigned long rvkvm_hsm_status(struct kvm_vcpu *t)
+{
+	if (READ_ONCE(t->arch.power_off))
+		return SBI_HSM_STATE_STOPPED;
+	/* Blocked in the host: in WFI or a retentive suspend. */
+	if (READ_ONCE(t->stat.generic.blocking))
+		return SBI_HSM_STATE_SUSPENDED;
+	return SBI_HSM_STATE_STARTED;
+}
+
+static long rvkvm_hsm_suspend(struct kvm_vcpu *vcpu, unsigned long type)
+{
+	if (type > SBI_HSM_SUSPEND_RET_LAST)
+		/* Non-retentive: the guest would need a warm reset path. */
+		return type >= SBI_HSM_SUSPEND_NON_RET_DEFAULT &&
+		       type <= SBI_HSM_SUSPEND_NON_RET_LAST ?
+		       SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM;
+	if (type > SBI_HSM_SUSPEND_RET_DEFAULT &&
+	    type < SBI_HSM_SUSPEND_RET_PLATFORM)
+		return SBI_ERR_INVALID_PARAM;
+	rvkvm_vcpu_wait_irq(vcpu);
+	return SBI_SUCCESS;
+}
+
+static int rvkvm_sbi_hsm_handle(struct kvm_vcpu *vcpu,
+				struct rvkvm_sbi_call *call)
+{
+	struct kvm_vcpu *t;
+
+	switch (call->fid) {
+	case SBI_EXT_HSM_HART_START:
+		call->error = rvkvm_hsm_start(vcpu, call);
+		break;
+	case SBI_EXT_HSM_HART_STOP:
+		spin_lock(&vcpu->arch.mp_lock);
+		rvkvm_vcpu_power_off(vcpu);
+		spin_unlock(&vcpu->arch.mp_lock);
+		call->error = SBI_SUCCESS;
+		break;
+	case SBI_EXT_HSM_HART_STATUS:
+		t = rvkvm_hsm_target(vcpu, call->args[0]);
+		if (!t) {
+			call->error = SBI_ERR_INVALID_PARAM;
+			break;
+		}
+		call->error = SBI_SUCCESS;
+		call->value = rvkvm_hsm_status(t);
+		break;
+	case SBI_EXT_HSM_HART_SUSPEND:
+		call->error = rvkvm_hsm_suspend(vcpu, call->args[0]);
+		break;
+	}
+	return RVKVM_RESUME;
+}
+
+const struct rvkvm_sbi_ext rvkvm_sbi_hsm = {
+	.eid_first = SBI_EXT_HSM,
+	.eid_last = SBI_EXT_HSM,
+	.kvm_id = KVM_RISCV_SBI_EXT_HSM,
+	.handle = rvkvm_sbi_hsm_handle,
+};

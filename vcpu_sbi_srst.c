@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SBI SRST: the guest asks for the system to shut down or reboot.  Every
+ * vCPU stops and userspace gets KVM_EXIT_SYSTEM_EVENT with the reason.
+ */
+#include <rvkvm/sbi.h>
+
+static bool rvkvm_srst_reason_valid(unsigned long reason)
+{
+	/* None, system failure, or the SBI and vendor ranges above. */
+	return reason <= SBI_SRST_RESET_REASON_SYS_FAILURE ||
+	       reason >= 0xe0000000UL;
+}
+
+static int rvkvm_sbi_srst_handle(struct kvm_vcpu *vcpu,
+				 struct rvkvm_sbi_call *call)
+{
+	unsigned long type = call->args[0], reason = call->args[1];
+	struct kvm_run *run = vcpu->run;
+	struct kvm_vcpu *t;
+	unsigned long i;
+	u32 event;
+
+	if (call->fid != SBI_EXT_SRST_RESET)
+		return RVKVM_RESUME;	/* NOT_SUPPORTED, preset */
+	switch (type) {
+	case SBI_SRST_RESET_TYPE_SHUTDOWN:
+		event = KVM_SYSTEM_EVENT_SHUTDOWN;
+		break;
+	case SBI_SRST_RESET_TYPE_COLD_REBOOT:
+	case SBI_SRST_RESET_TYPE_WARM_REBOOT:
+		event = KVM_SYSTEM_EVENT_RESET;
+		break;
+	default:
+		call->error = SBI_ERR_INVALID_PARAM;
+		return RVKVM_RESUME;
+	}
+	if (!rvkvm_srst_reason_valid(reason)) {
+		call->error = SBI_ERR_INVALID_PARAM;
+		return RVKVM_RESUME;
+	}
+
+	kvm_for_each_vcpu(i, t, vcpu->kvm)
+		rvkvm_vcpu_power_off(t);
+	memset(&run->system_event, 0, sizeof(run->system_event));
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = event;
+	run->system_event.ndata = 1;
+	run->system_event.data[0] = reason;
+	return RVKVM_TO_USER;
+}
+
+const struct rvkvm_sbi_ext rvkvm_sbi_srst = {
+	.eid_first = SBI_EXT_SRST,
+	.eid_last = SBI_EXT_SRST,
+	.kvm_id = KVM_RISCV_SBI_EXT_SRST,
+	.handle = rvkvm_sbi_srst_handle,
+};
