@@ -230,7 +230,8 @@ int rvkvm_mmio_complete(struct kvm_vcpu *vcpu)
 
 /*
  * A CSR the kernel emulates: @func returns RVKVM_RESUME with *val set
- * (the old value), RVKVM_TO_USER to let userspace emulate it, or -errno.
+ * (the old value), RVKVM_TO_USER to let userspace emulate it, -EINVAL
+ * when the guest must see an illegal instruction, or another -errno.
  */
 struct rvkvm_csr_emul {
 	unsigned int base;
@@ -239,8 +240,22 @@ struct rvkvm_csr_emul {
 		    unsigned long new_val, unsigned long wr_mask);
 };
 
-/* Empty for now: counters (PMU) and AIA CSRs plug in here. */
+/* The entropy source is the VMM's to provide: KVM_EXIT_RISCV_CSR. */
+static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
+			  unsigned long *val, unsigned long new_val,
+			  unsigned long wr_mask)
+{
+	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZKR) ?
+	       RVKVM_TO_USER : -EINVAL;
+}
+
+/*
+ * CSRs the hart traps as virtual instructions and someone emulates.  A
+ * CSR in no entry is an illegal instruction for the guest, as in 6.12.
+ * Counters (PMU) and AIA CSRs plug in here.
+ */
 static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
+	{ CSR_SEED, 1, rvkvm_csr_seed },
 };
 
 static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
@@ -297,7 +312,12 @@ static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn)
 		break;
 	}
 
-	r = e ? e->func(vcpu, csr, &val, new_val, wr_mask) : RVKVM_TO_USER;
+	r = e ? e->func(vcpu, csr, &val, new_val, wr_mask) : -EINVAL;
+	if (r == -EINVAL) {
+		/* Nobody emulates it: the guest sees no such CSR. */
+		rvkvm_vcpu_redirect_trap(vcpu, EXC_INST_ILLEGAL, insn);
+		return RVKVM_RESUME;
+	}
 	if (r < 0)
 		return r;
 	if (r == RVKVM_RESUME) {

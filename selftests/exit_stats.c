@@ -2,9 +2,13 @@
 /*
  * exit_stats: each kind of exit is counted in the vCPU's binary stats.
  * The guest makes a known number of MMIO stores that exit to userspace,
- * stores into a coalesced-MMIO zone that the kernel absorbs, one access
- * to a hypervisor CSR (hstatus) that exits as KVM_EXIT_RISCV_CSR, one
- * WFI with an interrupt already pending, and ecalls (ucalls).
+ * stores into a coalesced-MMIO zone that the kernel absorbs, one WFI
+ * with an interrupt already pending, and ecalls (ucalls).
+ *
+ * A read of hstatus traps to KVM as a virtual instruction; nothing
+ * emulates that CSR, so the guest gets an illegal instruction, as with
+ * 6.12, and no CSR exit is counted.  (Only seed, with Zkr, exits to
+ * userspace; QEMU 7.2 has no Zkr.)
  */
 #include "kvm_util.h"
 #include "processor.h"
@@ -15,7 +19,13 @@
 #define COAL_GPA	0x20001000UL
 #define N_USER		5
 #define N_KERN		7
-#define CSR_ANSWER	0x5a5aUL
+static unsigned long illegal_cause;
+
+static void guest_illegal(struct ex_regs *regs)
+{
+	illegal_cause = regs->cause;
+	regs->epc += 4;
+}
 
 static void guest_code(void)
 {
@@ -25,7 +35,8 @@ static void guest_code(void)
 		WRITE_ONCE(*(u64 *)USER_GPA, i);
 	for (i = 0; i < N_KERN; i++)
 		WRITE_ONCE(*(u64 *)COAL_GPA, i);
-	GUEST_ASSERT_EQ(csr_read(CSR_HSTATUS), CSR_ANSWER);
+	csr_read(CSR_HSTATUS);
+	GUEST_ASSERT_EQ(illegal_cause, 2);	/* illegal instruction */
 	csr_set(CSR_SIE, IE_EIE);
 	asm volatile("wfi");
 	GUEST_DONE();
@@ -43,12 +54,15 @@ int main(void)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	int i, users = 0, csrs = 0;
+	int i, users = 0;
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(names) + 1);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_init_vector_tables(vm);
+	vcpu_init_vector_tables(vcpu);
+	vm_install_exception_handler(vm, 2, guest_illegal);
 	virt_map(vm, USER_GPA, USER_GPA, 1);
 	virt_map(vm, COAL_GPA, COAL_GPA, 1);
 	kvm_vm_register_coalesced_io(vm, COAL_GPA, 8, false);
@@ -63,19 +77,13 @@ int main(void)
 			users++;
 			continue;
 		}
-		if (vcpu->run->exit_reason == KVM_EXIT_RISCV_CSR) {
-			TEST_ASSERT_EQ(vcpu->run->riscv_csr.csr_num, CSR_HSTATUS);
-			vcpu->run->riscv_csr.ret_value = CSR_ANSWER;
-			csrs++;
-			continue;
-		}
 		break;
 	}
 	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
 		REPORT_GUEST_ASSERT(uc);
-	ksft_test_result(uc.cmd == UCALL_DONE && users == N_USER && csrs == 1,
-			 "%d MMIO and %d CSR exits reached userspace, guest done\n",
-			 users, csrs);
+	ksft_test_result(uc.cmd == UCALL_DONE && users == N_USER,
+			 "%d MMIO exits reached userspace; hstatus was illegal; guest done\n",
+			 users);
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		d[i] = rvkvm_vcpu_stat(vcpu, names[i]) - before[i];
@@ -83,7 +91,7 @@ int main(void)
 	}
 	ksft_test_result(d[0] == N_USER, "mmio_exit_user moved by %d\n", N_USER);
 	ksft_test_result(d[1] == N_KERN, "mmio_exit_kernel moved by %d\n", N_KERN);
-	ksft_test_result(d[2] == 1, "csr_exit_user moved by 1\n");
+	ksft_test_result(d[2] == 0, "csr_exit_user did not move\n");
 	ksft_test_result(d[3] == 1, "wfi_exit_stat moved by 1\n");
 	ksft_test_result(d[4] >= 1, "ecall_exit_stat moved\n");
 	ksft_test_result(d[5] >= N_USER + N_KERN + 3, "exits counts them all\n");

@@ -46,7 +46,6 @@ enum { R_START1, R_START2, R_START3, R_STATUS_SELF, R_STATUS_BAD,
 /* Hart 0 runs from 0 with a0 = 0; started harts arrive with a0 = id. */
 asm(".pushsection .rodata.sbi_harts, \"a\"\n"
 "	.option push\n	.option norvc\n	.option norelax\n"
-"	.global harts_code, harts_code_end\n"
 "harts_code:\n"
 "	bnez	a0, secondary\n"
 "	lla	s0, harts_code\n"
@@ -99,7 +98,16 @@ asm(".pushsection .rodata.sbi_harts, \"a\"\n"
 "harts_code_end:\n"
 "	.option pop\n	.popsection\n");
 
-extern const u8 harts_code[], harts_code_end[];
+/* Where the program above lies in this binary. */
+static const u8 *harts_code_range(size_t *len)
+{
+	const u8 *start, *end;
+
+	asm("lla %0, harts_code\n\tlla %1, harts_code_end"
+	    : "=r"(start), "=r"(end));
+	*len = end - start;
+	return start;
+}
 
 struct hart {
 	struct kvm_vcpu *vcpu;
@@ -132,7 +140,9 @@ static void *hart_thread(void *arg)
 static struct kvm_vm *make_vm(u64 mode, struct hart *harts, u64 **data)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
+	const u8 *code;
 	struct kvm_vm *vm;
+	size_t len;
 	u8 *mem;
 	int i;
 
@@ -141,8 +151,9 @@ static struct kvm_vm *make_vm(u64 mode, struct hart *harts, u64 **data)
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, 0, 1,
 				    MEM_SIZE / vm->page_size, 0);
 	mem = addr_gpa2hva(vm, 0);
-	memcpy(mem, harts_code, harts_code_end - harts_code);
-	TEST_ASSERT(harts_code_end - harts_code <= DATA, "code overlaps data");
+	code = harts_code_range(&len);
+	TEST_ASSERT(len <= DATA, "code overlaps data");
+	memcpy(mem, code, len);
 	*data = (u64 *)(mem + DATA);
 	(*data)[D_MODE / 8] = mode;
 	for (i = 0; i < NR_HARTS; i++)
