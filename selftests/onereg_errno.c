@@ -8,10 +8,9 @@
  * The same binary runs against Debian's kvm.ko as the reference; the
  * few checks where rvkvm is deliberately stricter are skipped there.
  *
- * Not covered yet: -EBUSY for CONFIG isa/mvendorid, ISA_EXT and SBI_EXT
- * changes after the first KVM_RUN, which needs a vCPU that enters the
- * guest.  Add it here when KVM_RUN does (run once, then expect EBUSY for
- * a change and 0 for writing the current value back).
+ * Last, the vCPU runs once (a forwarded SBI call), and changes to CONFIG
+ * isa and mvendorid, ISA_EXT and SBI_EXT must then answer EBUSY, while
+ * writing the current isa back still succeeds.
  */
 #include <stdio.h>
 #include <string.h>
@@ -338,12 +337,51 @@ static void test_strict(void)
 	expect_err("id with another arch: ENOENT", get(arm, &v), -ENOENT);
 }
 
+/* lui a7, 0x08000; addi a7, a7, 0x42; ecall: a call userspace handles. */
+static const u32 first_run_code[] = { 0x080008b7, 0x04288893, 0x00000073 };
+
+/* A fresh vCPU: the tests above left its CSRs (satp, stvec) scrambled. */
+static void test_after_first_run(void)
+{
+	u64 srst = RISCV_SBI_EXT_REG(KVM_RISCV_SBI_EXT_SRST);
+	struct kvm_vm *vm = vm_create_barebones();
+	unsigned long isa, on, srst_on;
+
+	vcpu = __vm_vcpu_add(vm, 0);
+	isa = must_get(RISCV_CONFIG_REG(isa));
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, 0, 1, 1, 0);
+	memcpy(addr_gpa2hva(vm, 0), first_run_code, sizeof(first_run_code));
+	TEST_ASSERT(!set(RISCV_CORE_REG(regs.pc), 0), "cannot set pc");
+	vcpu_run(vcpu);
+	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_RISCV_SBI &&
+		    vcpu->run->riscv_sbi.extension_id == 0x08000042,
+		    "first run ended with %s",
+		    exit_reason_str(vcpu->run->exit_reason));
+
+	expect_err("after the first run: config isa unchanged: 0",
+		   set(RISCV_CONFIG_REG(isa), isa), 0);
+	expect_err("after the first run: config mvendorid changed: EBUSY",
+		   set(RISCV_CONFIG_REG(mvendorid), 0x4321), -EBUSY);
+	if (isa_offered(KVM_RISCV_ISA_EXT_F, &on))
+		expect_err("after the first run: ISA_EXT F changed: EBUSY",
+			   set(RISCV_ISA_EXT_REG(KVM_RISCV_ISA_EXT_F), !on),
+			   -EBUSY);
+	else
+		ksft_test_result_skip("ISA_EXT F: host has no F\n");
+	if (!get(srst, &srst_on))
+		expect_err("after the first run: SBI_EXT SRST changed: EBUSY",
+			   set(srst, !srst_on), -EBUSY);
+	else
+		ksft_test_result_skip("SBI_EXT SRST not offered\n");
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	struct kvm_vm *vm;
 
 	ksft_print_header();
-	ksft_set_plan(41);
+	ksft_set_plan(45);
 	intree = !rvkvm_module_is_ours();
 
 	vm = vm_create_barebones();
@@ -359,7 +397,8 @@ int main(void)
 	test_isa_ext();
 	test_sbi_ext();
 	test_strict();
-
 	kvm_vm_free(vm);
+	test_after_first_run();
+
 	ksft_finished();
 }
