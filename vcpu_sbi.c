@@ -28,6 +28,7 @@ static const struct rvkvm_sbi_ext rvkvm_sbi_vendor = {
 
 static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_base,
+	&rvkvm_sbi_time,
 	&rvkvm_sbi_experimental,
 	&rvkvm_sbi_vendor,
 };

@@ -41,5 +41,6 @@ const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
 					   unsigned long eid);
 
 extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
 
 #endif /* __RVKVM_SBI_H */
