@@ -14,7 +14,7 @@ RVKVM_CACHE ?= $(HOME)/.cache/rvkvm
 export RVKVM_CACHE
 KVM_MODULE ?= ours
 export KVM_MODULE
-CHECK_LISTS ?= tests/foundation.list tests/vcpu.list
+CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list
 
 ifeq ($(origin KDIR),undefined)
 # Reference build: Debian's headers and kbuild inside the trixie build root.
