@@ -229,7 +229,8 @@ void rvkvm_timer_load(struct kvm_vcpu *vcpu)
 void rvkvm_timer_put(struct kvm_vcpu *vcpu)
 {
 	if (rvkvm_timer_sstc(vcpu))
-		vcpu->arch.timer.compare = csr_swap(CSR_VSTIMECMP, U64_MAX);
+		WRITE_ONCE(vcpu->arch.timer.compare,
+			   csr_swap(CSR_VSTIMECMP, U64_MAX));
 }
 
 /**
