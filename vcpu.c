@@ -52,6 +52,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(a->irqs_pending, 0);
 	WRITE_ONCE(a->irqs_pending_mask, 0);
 	a->pending = RVKVM_PENDING_NONE;
+	rvkvm_timer_vcpu_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -98,6 +99,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
 	spin_lock_init(&vcpu->arch.mp_lock);
+	rvkvm_timer_vcpu_init(vcpu);
 	rvkvm_vcpu_reset(vcpu);
 	rvkvm_sbi_vcpu_init(vcpu);
 	rvkvm_onereg_vcpu_init(vcpu);
@@ -124,6 +126,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
  */
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	rvkvm_timer_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
 }
 
@@ -152,6 +155,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
+	rvkvm_timer_load(vcpu);
 
 	rvkvm_gstage_load_hgatp(vcpu);
 	vcpu->cpu = cpu;
@@ -177,14 +181,18 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	c->vsatp = csr_read(CSR_VSATP);
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
+	rvkvm_timer_put(vcpu);
 }
 
 /**
  * kvm_arch_vcpu_blocking() - @vcpu is about to block in the host
  * @vcpu: the vCPU
+ *
+ * With Sstc the guest's timer must now wake it from an hrtimer.
  */
 void kvm_arch_vcpu_blocking(struct kvm_vcpu *vcpu)
 {
+	rvkvm_timer_blocking(vcpu);
 }
 
 /**
@@ -193,6 +201,7 @@ void kvm_arch_vcpu_blocking(struct kvm_vcpu *vcpu)
  */
 void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 {
+	rvkvm_timer_unblocking(vcpu);
 }
 
 /* Pending VS interrupts that the guest has enabled in vsie. */
@@ -220,11 +229,14 @@ int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
  * kvm_cpu_has_pending_timer() - has @vcpu's timer expired?
  * @vcpu: the vCPU
  *
- * Return: 0: no guest timer yet.
+ * kvm_vcpu_check_block() asks this besides kvm_arch_vcpu_runnable(): with
+ * Sstc the timer interrupt is pending in vstimecmp, not in irqs_pending.
+ *
+ * Return: true if the guest's timer fired and the guest enabled it.
  */
 int kvm_cpu_has_pending_timer(struct kvm_vcpu *vcpu)
 {
-	return 0;
+	return rvkvm_timer_pending(vcpu);
 }
 
 /**
@@ -490,6 +502,7 @@ static const struct {
 	{ RISCV_ISA_EXT_ZICBOM, (ENVCFG_CBIE_INV << ENVCFG_CBIE_SHIFT) |
 				ENVCFG_CBCFE },
 	{ RISCV_ISA_EXT_ZICBOZ, ENVCFG_CBZE },
+	{ RISCV_ISA_EXT_SSTC, ENVCFG_STCE },
 };
 
 /*

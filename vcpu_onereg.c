@@ -538,6 +538,20 @@ static int csr_general_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 	return 0;
 }
 
+/* --- TIMER (vcpu_timer.c) ----------------------------------------------- */
+
+static int timer_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		     union rvkvm_reg_val *val)
+{
+	return rvkvm_timer_reg_get(vcpu, reg->index, &val->u64);
+}
+
+static int timer_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		     const union rvkvm_reg_val *val)
+{
+	return rvkvm_timer_reg_set(vcpu, reg->index, val->u64);
+}
+
 /* --- ISA_EXT ------------------------------------------------------------ */
 
 static bool isa_present(struct kvm_vcpu *vcpu, unsigned long index)
@@ -752,7 +766,12 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 	/* Not implemented yet: unknown ids, not listed. */
 	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA },
 	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_SMSTATEEN },
-	{ .type = KVM_REG_RISCV_TIMER },
+	{
+		.type = KVM_REG_RISCV_TIMER, .size = sizeof(u64),
+		.nr = sizeof(struct kvm_riscv_timer) / sizeof(u64),
+		.get = timer_get, .set = timer_set, RVKVM_LISTED,
+	},
+	/* Not implemented yet: unknown ids, not listed. */
 	{ .type = KVM_REG_RISCV_FP_F },
 	{ .type = KVM_REG_RISCV_FP_D },
 	{ .type = KVM_REG_RISCV_VECTOR },

@@ -23,6 +23,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	if (type)
 		return -EINVAL;
 	rvkvm_vmid_init(kvm);
+	rvkvm_timer_vm_init(kvm);
 	return rvkvm_gstage_alloc_pgd(kvm);
 }
 

@@ -15,6 +15,7 @@
 #include <linux/kvm.h>
 #include <linux/kvm_types.h>
 #include <linux/spinlock.h>
+#include <linux/hrtimer.h>
 #include <asm/csr.h>
 #include <asm/hwcap.h>
 #include <rvkvm/host_layout.h>
@@ -74,6 +75,8 @@ struct kvm_arch {
 	struct rvkvm_vmid vmid;
 	pgd_t *pgd;		/* G-stage root, 16 KiB for the x4 modes */
 	phys_addr_t pgd_phys;
+	/* Guest time is host time plus this (htimedelta), for every vCPU. */
+	u64 time_delta;
 };
 
 /*
@@ -137,6 +140,18 @@ struct rvkvm_csr_exit {
 	u8 insn_len;
 };
 
+/*
+ * The guest's supervisor timer (vcpu_timer.c).  With Sstc the comparator
+ * lives in vstimecmp while the vCPU is loaded and @compare holds it
+ * otherwise; the hrtimer then only wakes a blocked vCPU.  Without Sstc
+ * the hrtimer is the comparator and raises VSTIP in hvip.
+ */
+struct rvkvm_timer {
+	struct hrtimer hrt;
+	u64 compare;			/* in guest time; U64_MAX: never */
+	bool armed;			/* without Sstc: the hrtimer runs */
+};
+
 /* What a pending userspace exit must complete at the next KVM_RUN. */
 enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
@@ -191,6 +206,8 @@ struct kvm_vcpu_arch {
 				unsigned long a1;
 				bool pending;
 			} boot;
+
+			struct rvkvm_timer timer;
 		};
 		/* Pads us to the host's size: see layout.c. */
 		u8 __host_size[RVKVM_HOST_ARCH_SIZE];

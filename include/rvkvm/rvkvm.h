@@ -85,6 +85,20 @@ unsigned long rvkvm_onereg_count(struct kvm_vcpu *vcpu);
 int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices);
 bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext);
 
+/* vcpu_timer.c */
+void rvkvm_timer_vm_init(struct kvm *kvm);
+void rvkvm_timer_vcpu_init(struct kvm_vcpu *vcpu);
+void rvkvm_timer_vcpu_reset(struct kvm_vcpu *vcpu);
+void rvkvm_timer_vcpu_destroy(struct kvm_vcpu *vcpu);
+void rvkvm_timer_load(struct kvm_vcpu *vcpu);
+void rvkvm_timer_put(struct kvm_vcpu *vcpu);
+void rvkvm_timer_blocking(struct kvm_vcpu *vcpu);
+void rvkvm_timer_unblocking(struct kvm_vcpu *vcpu);
+bool rvkvm_timer_pending(struct kvm_vcpu *vcpu);
+int rvkvm_timer_set_compare(struct kvm_vcpu *vcpu, u64 cycles);
+int rvkvm_timer_reg_get(struct kvm_vcpu *vcpu, unsigned long index, u64 *val);
+int rvkvm_timer_reg_set(struct kvm_vcpu *vcpu, unsigned long index, u64 val);
+
 /* mmu.c */
 int rvkvm_gstage_detect(void);
 int rvkvm_gstage_alloc_pgd(struct kvm *kvm);

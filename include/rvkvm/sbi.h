@@ -47,5 +47,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_hsm;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_srst;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_ipi;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_rfence;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
 
 #endif /* __RVKVM_SBI_H */
