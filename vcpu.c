@@ -52,6 +52,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(a->irqs_pending, 0);
 	WRITE_ONCE(a->irqs_pending_mask, 0);
 	a->pending = RVKVM_PENDING_NONE;
+	rvkvm_vcpu_fp_reset(vcpu);
 }
 
 /**
@@ -131,6 +132,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
 
 	rvkvm_gstage_load_hgatp(vcpu);
+	rvkvm_vcpu_fp_load(vcpu);
 	vcpu->cpu = cpu;
 }
 
@@ -143,6 +145,7 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
 	vcpu->cpu = -1;
+	rvkvm_vcpu_fp_put(vcpu);
 	c->vsstatus = csr_read(CSR_VSSTATUS);
 	c->vsie = csr_read(CSR_VSIE);
 	c->vstvec = csr_read(CSR_VSTVEC);
@@ -459,6 +462,7 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 			henvcfg |= rvkvm_henvcfg_map[i].bits;
 	vcpu->arch.cfg.henvcfg = henvcfg;
 	csr_write(CSR_HENVCFG, henvcfg);
+	rvkvm_vcpu_fp_config(vcpu);
 }
 
 /**

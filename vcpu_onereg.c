@@ -53,15 +53,19 @@ struct rvkvm_reg_sink {
 /*
  * One block of registers.  Indices 0..@nr-1 for which @present holds (all
  * of them without @present) exist: the others are -ENOENT before any
- * handler runs.  @count and @list report the block to KVM_GET_REG_LIST;
- * blocks without them exist but are not listed (the MULTI ones).  A block
- * without @get is a placeholder: its ids are unknown and it is not listed.
+ * handler runs.  A block with @check decides existence and size itself
+ * instead (its errnos follow 6.12's order for that type).  @count and
+ * @list report the block to KVM_GET_REG_LIST; blocks without them exist
+ * but are not listed (the MULTI ones).  A block without @get is a
+ * placeholder: its ids are unknown and it is not listed.
  */
 struct rvkvm_reg_block {
 	u64 type;		/* KVM_REG_RISCV_<type> | <subtype> */
 	unsigned int size;	/* KVM_REG_SIZE of each of its registers */
 	unsigned long nr;
 	bool (*present)(struct kvm_vcpu *vcpu, unsigned long index);
+	int (*check)(struct kvm_vcpu *vcpu, unsigned long index,
+		     unsigned int size);
 	int (*get)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 		   union rvkvm_reg_val *val);
 	int (*set)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
@@ -723,17 +727,104 @@ static int rvkvm_list_indexed(struct kvm_vcpu *vcpu,
 }
 
 /* Counting by listing keeps KVM_GET_REG_LIST's n and list in step. */
-static unsigned long rvkvm_count_indexed(struct kvm_vcpu *vcpu,
-					 const struct rvkvm_reg_block *blk)
+static unsigned long rvkvm_count_listed(struct kvm_vcpu *vcpu,
+					const struct rvkvm_reg_block *blk)
 {
 	struct rvkvm_reg_sink counter = {};
 
-	rvkvm_list_indexed(vcpu, blk, &counter);
+	blk->list(vcpu, blk, &counter);
 	return counter.n;
 }
 
+/* --- FP_F, FP_D --------------------------------------------------------- */
+
+/*
+ * Both blocks are f0..f31 then fcsr.  FP_F sees the low halves of the
+ * 64-bit registers, and writes them NaN-boxed as flw would.
+ */
+#define RVKVM_FP_FCSR		ARRAY_SIZE(((struct rvkvm_fp *)0)->f)
+static_assert(KVM_REG_RISCV_FP_F_REG(fcsr) == RVKVM_FP_FCSR);
+static_assert(KVM_REG_RISCV_FP_D_REG(fcsr) == RVKVM_FP_FCSR);
+
+static bool rvkvm_fp_block_is_d(const struct rvkvm_reg_block *blk)
+{
+	return blk->type == KVM_REG_RISCV_FP_D;
+}
+
+static unsigned int rvkvm_fp_size(bool d, unsigned long index)
+{
+	return d && index != RVKVM_FP_FCSR ? sizeof(u64) : sizeof(u32);
+}
+
+/* 6.12: no F is ENOENT whatever the size, then a size other than 32 bits. */
+static int fp_f_check(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_f))
+		return -ENOENT;
+	if (size != sizeof(u32))
+		return -EINVAL;
+	return index <= RVKVM_FP_FCSR ? 0 : -ENOENT;
+}
+
+/* 6.12: no D, then an index past fcsr, are ENOENT before any size. */
+static int fp_d_check(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_d) || index > RVKVM_FP_FCSR)
+		return -ENOENT;
+	return size == rvkvm_fp_size(true, index) ? 0 : -EINVAL;
+}
+
+static int fp_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		  union rvkvm_reg_val *val)
+{
+	const struct rvkvm_fp *fp = &vcpu->arch.guest_fp;
+
+	if (reg->index == RVKVM_FP_FCSR)
+		val->u32 = fp->fcsr;
+	else if (rvkvm_fp_block_is_d(reg->block))
+		val->u64 = fp->f[reg->index];
+	else
+		val->u32 = lower_32_bits(fp->f[reg->index]);
+	return 0;
+}
+
+static int fp_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		  const union rvkvm_reg_val *val)
+{
+	struct rvkvm_fp *fp = &vcpu->arch.guest_fp;
+
+	if (reg->index == RVKVM_FP_FCSR)
+		fp->fcsr = val->u32;
+	else if (rvkvm_fp_block_is_d(reg->block))
+		fp->f[reg->index] = val->u64;
+	else
+		fp->f[reg->index] = GENMASK_ULL(63, 32) | val->u32;
+	return 0;
+}
+
+static int fp_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		   struct rvkvm_reg_sink *sink)
+{
+	bool d = rvkvm_fp_block_is_d(blk);
+	unsigned long i;
+	u64 size;
+	int r;
+
+	if (!rvkvm_guest_has_ext(vcpu, d ? RISCV_ISA_EXT_d : RISCV_ISA_EXT_f))
+		return 0;
+	for (i = 0; i <= RVKVM_FP_FCSR; i++) {
+		size = (u64)ilog2(rvkvm_fp_size(d, i)) << KVM_REG_SIZE_SHIFT;
+		r = rvkvm_sink_add(sink, KVM_REG_RISCV | blk->type | size | i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 #define RVKVM_UL		sizeof(unsigned long)
-#define RVKVM_LISTED		.count = rvkvm_count_indexed, .list = rvkvm_list_indexed
+#define RVKVM_LISTED		.count = rvkvm_count_listed, .list = rvkvm_list_indexed
 
 static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 	{
@@ -753,8 +844,15 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA },
 	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_SMSTATEEN },
 	{ .type = KVM_REG_RISCV_TIMER },
-	{ .type = KVM_REG_RISCV_FP_F },
-	{ .type = KVM_REG_RISCV_FP_D },
+	{
+		.type = KVM_REG_RISCV_FP_F, .nr = RVKVM_FP_FCSR + 1,
+		.check = fp_f_check, .get = fp_get, .set = fp_set,
+		.count = rvkvm_count_listed, .list = fp_list,
+	}, {
+		.type = KVM_REG_RISCV_FP_D, .nr = RVKVM_FP_FCSR + 1,
+		.check = fp_d_check, .get = fp_get, .set = fp_set,
+		.count = rvkvm_count_listed, .list = fp_list,
+	},
 	{ .type = KVM_REG_RISCV_VECTOR },
 	{
 		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE,
@@ -811,6 +909,7 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 {
 	const struct rvkvm_reg_block *blk;
 	unsigned long index = id & RVKVM_REG_INDEX_MASK;
+	int r;
 
 	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_RISCV ||
 	    (id & RVKVM_REG_UNUSED_MASK))
@@ -818,11 +917,18 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 	blk = rvkvm_reg_block_of(id);
 	if (!blk)
 		return -ENOENT;
-	if (KVM_REG_SIZE(id) != blk->size ||
-	    KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+	if (blk->check) {
+		r = blk->check(vcpu, index, KVM_REG_SIZE(id));
+		if (r)
+			return r;
+	} else if (KVM_REG_SIZE(id) != blk->size) {
 		return -EINVAL;
-	if (index >= blk->nr || (blk->present && !blk->present(vcpu, index)))
+	} else if (index >= blk->nr ||
+		   (blk->present && !blk->present(vcpu, index))) {
 		return -ENOENT;
+	}
+	if (KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+		return -EINVAL;
 
 	reg->id = id;
 	reg->index = index;
