@@ -53,6 +53,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(a->irqs_pending_mask, 0);
 	a->pending = RVKVM_PENDING_NONE;
 	rvkvm_vcpu_fp_reset(vcpu);
+	rvkvm_vcpu_vector_reset(vcpu);
 }
 
 /**
@@ -74,10 +75,15 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
  * The boot vCPU starts runnable; the others wait, stopped, to be started
  * by the guest (SBI HSM) or by userspace (KVM_SET_MP_STATE).
  *
- * Return: 0.
+ * Return: 0, or -ENOMEM.
  */
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {
+	int r;
+
+	r = rvkvm_vcpu_vector_create(vcpu);
+	if (r)
+		return r;
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
@@ -103,6 +109,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_gstage_vcpu_free(vcpu);
+	rvkvm_vcpu_vector_destroy(vcpu);
 }
 
 /**
@@ -133,6 +140,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 
 	rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_fp_load(vcpu);
+	rvkvm_vcpu_vector_load(vcpu);
 	vcpu->cpu = cpu;
 }
 
@@ -146,6 +154,7 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 
 	vcpu->cpu = -1;
 	rvkvm_vcpu_fp_put(vcpu);
+	rvkvm_vcpu_vector_put(vcpu);
 	c->vsstatus = csr_read(CSR_VSSTATUS);
 	c->vsie = csr_read(CSR_VSIE);
 	c->vstvec = csr_read(CSR_VSTVEC);
@@ -463,6 +472,7 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 	vcpu->arch.cfg.henvcfg = henvcfg;
 	csr_write(CSR_HENVCFG, henvcfg);
 	rvkvm_vcpu_fp_config(vcpu);
+	rvkvm_vcpu_vector_config(vcpu);
 }
 
 /**

@@ -54,7 +54,9 @@ struct rvkvm_reg_sink {
  * One block of registers.  Indices 0..@nr-1 for which @present holds (all
  * of them without @present) exist: the others are -ENOENT before any
  * handler runs.  A block with @check decides existence and size itself
- * instead (its errnos follow 6.12's order for that type).  @count and
+ * instead (its errnos follow 6.12's order for that type).  A register
+ * for which @slot gives an address is copied there directly, without
+ * @get or @set (the vector registers, vlenb bytes each).  @count and
  * @list report the block to KVM_GET_REG_LIST; blocks without them exist
  * but are not listed (the MULTI ones).  A block without @get is a
  * placeholder: its ids are unknown and it is not listed.
@@ -66,6 +68,8 @@ struct rvkvm_reg_block {
 	bool (*present)(struct kvm_vcpu *vcpu, unsigned long index);
 	int (*check)(struct kvm_vcpu *vcpu, unsigned long index,
 		     unsigned int size);
+	/* Registers too big for a value: copied from and to here directly. */
+	void *(*slot)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg);
 	int (*get)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 		   union rvkvm_reg_val *val);
 	int (*set)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
@@ -823,6 +827,96 @@ static int fp_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
 	return 0;
 }
 
+/* --- VECTOR ------------------------------------------------------------- */
+
+/* vstart, vl, vtype, vcsr, vlenb; datap has an index but no register. */
+#define RVKVM_V_DATAP		KVM_REG_RISCV_VECTOR_CSR_REG(datap)
+#define RVKVM_V_VLENB		KVM_REG_RISCV_VECTOR_CSR_REG(vlenb)
+#define RVKVM_V_REG0		KVM_REG_RISCV_VECTOR_REG(0)
+#define RVKVM_V_NR		KVM_REG_RISCV_VECTOR_REG(32)
+static_assert(RVKVM_V_VLENB + 1 == RVKVM_V_DATAP);
+
+static unsigned long rvkvm_vlenb(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.guest_v.vlenb;
+}
+
+/* 6.12: no V is ENOENT first; each known register has one size. */
+static int vector_check(struct kvm_vcpu *vcpu, unsigned long index,
+			unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_v))
+		return -ENOENT;
+	if (index < RVKVM_V_DATAP)
+		return size == sizeof(unsigned long) ? 0 : -EINVAL;
+	if (index >= RVKVM_V_REG0 && index < RVKVM_V_NR)
+		return size == rvkvm_vlenb(vcpu) ? 0 : -EINVAL;
+	return -ENOENT;
+}
+
+static void *vector_slot(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg)
+{
+	if (reg->index < RVKVM_V_REG0)
+		return NULL;
+	return vcpu->arch.guest_v.datap +
+	       (reg->index - RVKVM_V_REG0) * rvkvm_vlenb(vcpu);
+}
+
+static unsigned long *rvkvm_vcsr(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	struct __riscv_v_ext_state *v = &vcpu->arch.guest_v;
+	unsigned long *csrs[] = {
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vstart)] = &v->vstart,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vl)] = &v->vl,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vtype)] = &v->vtype,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vcsr)] = &v->vcsr,
+		[RVKVM_V_VLENB] = &v->vlenb,
+	};
+
+	return csrs[index];
+}
+
+static int vector_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      union rvkvm_reg_val *val)
+{
+	val->ul = *rvkvm_vcsr(vcpu, reg->index);
+	return 0;
+}
+
+/* vlenb is the hardware's: writing it back unchanged is all one may do. */
+static int vector_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      const union rvkvm_reg_val *val)
+{
+	unsigned long *csr = rvkvm_vcsr(vcpu, reg->index);
+
+	if (reg->index == RVKVM_V_VLENB)
+		return val->ul == *csr ? 0 : -EINVAL;
+	*csr = val->ul;
+	return 0;
+}
+
+static int vector_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		       struct rvkvm_reg_sink *sink)
+{
+	u64 base = KVM_REG_RISCV | blk->type;
+	u64 size = (u64)ilog2(sizeof(unsigned long)) << KVM_REG_SIZE_SHIFT;
+	unsigned long i;
+	int r;
+
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_v))
+		return 0;
+	for (i = 0; i < RVKVM_V_NR; i++) {
+		if (i == RVKVM_V_DATAP)
+			continue;
+		if (i == RVKVM_V_REG0)
+			size = (u64)ilog2(rvkvm_vlenb(vcpu)) << KVM_REG_SIZE_SHIFT;
+		r = rvkvm_sink_add(sink, base | size | i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 #define RVKVM_UL		sizeof(unsigned long)
 #define RVKVM_LISTED		.count = rvkvm_count_listed, .list = rvkvm_list_indexed
 
@@ -853,7 +947,12 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 		.check = fp_d_check, .get = fp_get, .set = fp_set,
 		.count = rvkvm_count_listed, .list = fp_list,
 	},
-	{ .type = KVM_REG_RISCV_VECTOR },
+	{
+		.type = KVM_REG_RISCV_VECTOR, .nr = RVKVM_V_NR,
+		.check = vector_check, .slot = vector_slot,
+		.get = vector_get, .set = vector_set,
+		.count = rvkvm_count_listed, .list = vector_list,
+	},
 	{
 		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE,
 		.size = RVKVM_UL, .nr = KVM_RISCV_ISA_EXT_MAX,
@@ -927,7 +1026,7 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 		   (blk->present && !blk->present(vcpu, index))) {
 		return -ENOENT;
 	}
-	if (KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+	if (!blk->slot && KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
 		return -EINVAL;
 
 	reg->id = id;
@@ -948,11 +1047,16 @@ int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 {
 	union rvkvm_reg_val val = {};
 	struct rvkvm_reg reg;
+	void *slot;
 	int r;
 
 	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
 	if (r)
 		return r;
+	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
+	if (slot)
+		return copy_to_user(u64_to_user_ptr(one->addr), slot,
+				    KVM_REG_SIZE(one->id)) ? -EFAULT : 0;
 	r = reg.block->get(vcpu, &reg, &val);
 	if (r)
 		return r;
@@ -974,11 +1078,16 @@ int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 {
 	union rvkvm_reg_val val = {};
 	struct rvkvm_reg reg;
+	void *slot;
 	int r;
 
 	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
 	if (r)
 		return r;
+	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
+	if (slot)
+		return copy_from_user(slot, u64_to_user_ptr(one->addr),
+				      KVM_REG_SIZE(one->id)) ? -EFAULT : 0;
 	if (copy_from_user(&val, u64_to_user_ptr(one->addr), KVM_REG_SIZE(one->id)))
 		return -EFAULT;
 	return reg.block->set(vcpu, &reg, &val);

@@ -179,6 +179,9 @@ struct kvm_vcpu_arch {
 			/* F/D: switched at vcpu_load/put only (vcpu_fp.c). */
 			struct rvkvm_fp guest_fp;
 			struct rvkvm_fp host_fp;
+			/* V: likewise; the registers are out of line (datap). */
+			struct __riscv_v_ext_state guest_v;
+			struct __riscv_v_ext_state host_v;
 
 			/* SBI extensions userspace disabled (KVM_RISCV_SBI_EXT_*). */
 			DECLARE_BITMAP(sbi_disabled, KVM_RISCV_SBI_EXT_MAX);

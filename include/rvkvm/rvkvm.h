@@ -64,6 +64,14 @@ void rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_fp_config(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_fp_reset(struct kvm_vcpu *vcpu);
 
+/* vcpu_vector.c */
+int rvkvm_vcpu_vector_create(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_destroy(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_config(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_reset(struct kvm_vcpu *vcpu);
+
 /* vcpu_exit.c */
 int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
