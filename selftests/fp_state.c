@@ -6,6 +6,9 @@
  * holds at every exit, and a value set through it reaches the guest; the
  * VMM thread's own FP registers come back from KVM_RUN unchanged.
  *
+ * With V in the guest ISA, v0-v31 (and vl, vtype) go through the same,
+ * checked through ONE_REG VECTOR too.
+ *
  * The guest reloads its registers every other exit, so both ways out of
  * a run are covered: a Dirty FPU that must be written back, and a Clean
  * one that must only be reloaded.  The guest code touches FP registers
@@ -26,6 +29,9 @@
 #define HOST_FCSR	0x61		/* frm RUP, fflags NX */
 #define FCSR_SLOT	32		/* fcsr after f0..f31 in the arrays */
 #define SR_FS_ON	BIT(13)		/* sstatus.FS = Initial */
+#define SR_VS_ON	BIT(9)		/* sstatus.VS = Initial */
+#define VLENB_MAX	64		/* the vector file the test has room for */
+#define VTYPE_E8M8	0xc3		/* vma, vta, e8, m8 */
 
 #define FREGS "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, " \
 	      "17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31"
@@ -61,6 +67,37 @@ static u64 f31_at(unsigned int i)
 
 static u64 guest_buf[33];
 
+/* Set by the host before the first run; 0 without V in the guest. */
+static unsigned long vlenb;
+static u8 vbuf[32 * VLENB_MAX];
+
+/* Byte @i of the vector register file the guest loads in round @gen. */
+static u8 v_byte(unsigned int gen, unsigned int i)
+{
+	return i * 11 + gen * 5 + 1;
+}
+
+/* All 32 registers as four groups of eight, bytes in order. */
+#define V_GROUPS(op)	"vsetvli %0, x0, e8, m8, ta, ma\n"			\
+			".irp n, 0, 8, 16, 24\n " op " v\\n, (%1)\n"		\
+			" add %1, %1, %0\n .endr\n"
+
+static void guest_v_load(const u8 *p)
+{
+	unsigned long vl;
+
+	asm volatile(".option push\n .option arch, +v\n" V_GROUPS("vle8.v")
+		     ".option pop\n" : "=&r"(vl), "+r"(p) :: "memory");
+}
+
+static void guest_v_store(u8 *p)
+{
+	unsigned long vl;
+
+	asm volatile(".option push\n .option arch, +v\n" V_GROUPS("vse8.v")
+		     ".option pop\n" : "=&r"(vl), "+r"(p) :: "memory");
+}
+
 static void guest_fp_load(const u64 *v)
 {
 	asm volatile(FP_LOAD("%0") :: "r"(v) : "memory");
@@ -78,6 +115,24 @@ static void guest_load_gen(unsigned int gen)
 	for (r = 0; r < 32; r++)
 		guest_buf[r] = guest_word(gen, r);
 	guest_fp_load(guest_buf);
+	if (!vlenb)
+		return;
+	for (r = 0; r < 32 * vlenb; r++)
+		vbuf[r] = v_byte(gen, r);
+	guest_v_load(vbuf);
+}
+
+static void guest_v_check(unsigned int i)
+{
+	unsigned long vl, vtype;
+	unsigned int b;
+
+	asm volatile("csrr %0, vl\n csrr %1, vtype" : "=r"(vl), "=r"(vtype));
+	GUEST_ASSERT_EQ(vl, 8 * vlenb);
+	GUEST_ASSERT_EQ(vtype, VTYPE_E8M8);
+	guest_v_store(vbuf);
+	for (b = 0; b < 32 * vlenb; b++)
+		GUEST_ASSERT_EQ(vbuf[b], v_byte(gen_at(i), b));
 }
 
 static void guest_code(void)
@@ -86,6 +141,11 @@ static void guest_code(void)
 	unsigned int i, r;
 
 	csr_set(CSR_SSTATUS, SR_FS_ON);
+	if (vlenb) {
+		csr_set(CSR_SSTATUS, SR_VS_ON);
+		asm volatile("csrr %0, vlenb" : "=r"(fcsr));
+		GUEST_ASSERT_EQ(fcsr, vlenb);
+	}
 	guest_load_gen(0);
 	asm volatile("fscsr %0" :: "r"(GUEST_FCSR));
 	for (i = 1; i <= NR_SYNCS; i++) {
@@ -96,6 +156,8 @@ static void guest_code(void)
 			GUEST_ASSERT_EQ(guest_buf[r], guest_word(gen_at(i), r));
 		GUEST_ASSERT_EQ(guest_buf[31], host_word(i));
 		GUEST_ASSERT_EQ(fcsr, GUEST_FCSR);
+		if (vlenb)
+			guest_v_check(i);
 		if (i % 2 == 0)
 			guest_load_gen(i);
 	}
@@ -205,6 +267,62 @@ static bool onereg_matches(struct kvm_vcpu *vcpu, unsigned int i)
 	return true;
 }
 
+static u64 v_id(unsigned int index, unsigned long size)
+{
+	return KVM_REG_RISCV | KVM_REG_RISCV_VECTOR | index |
+	       ((u64)__builtin_ctzl(size) << KVM_REG_SIZE_SHIFT);
+}
+
+/* v0-v31 through ONE_REG VECTOR at sync @i. */
+static bool onereg_v_matches(struct kvm_vcpu *vcpu, unsigned int i)
+{
+	u8 v[VLENB_MAX];
+	unsigned int r, b;
+
+	for (r = 0; r < 32; r++) {
+		vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(r), vlenb), v);
+		for (b = 0; b < vlenb; b++) {
+			if (v[b] == v_byte(gen_at(i), r * vlenb + b))
+				continue;
+			ksft_print_msg("sync %u: VECTOR v%u byte %u = %#x\n",
+				       i, r, b, v[b]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* VECTOR: vlenb read-only, datap no register, sizes, the listing. */
+static void check_v_abi(struct kvm_vcpu *vcpu)
+{
+	u64 ul = sizeof(unsigned long), other = vlenb + 1, v = 0;
+	struct kvm_reg_list *list = vcpu_get_reg_list(vcpu);
+	u64 vlenb_id = v_id(KVM_REG_RISCV_VECTOR_CSR_REG(vlenb), ul);
+	unsigned int n, nv = 0, nbig = 0;
+	bool ok;
+
+	ok = !__vcpu_set_reg(vcpu, vlenb_id, vlenb) &&
+	     __vcpu_set_reg(vcpu, vlenb_id, other) == -1 && errno == EINVAL;
+	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(datap), ul),
+				  &v) == -1 && errno == ENOENT;
+	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(0), vlenb * 2),
+				  &v) == -1 && errno == EINVAL;
+	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(32), vlenb),
+				  &v) == -1 && errno == ENOENT;
+	for (n = 0; n < list->n; n++) {
+		if ((list->reg[n] & KVM_REG_RISCV_TYPE_MASK) != KVM_REG_RISCV_VECTOR)
+			continue;
+		nv++;
+		nbig += KVM_REG_SIZE(list->reg[n]) == vlenb &&
+			(list->reg[n] & 0xffff) >= KVM_REG_RISCV_VECTOR_REG(0);
+	}
+	free(list);
+	ksft_print_msg("vlenb %lu; %u VECTOR ids listed, %u of vlenb bytes\n",
+		       vlenb, nv, nbig);
+	ksft_test_result(ok && nv == 37 && nbig == 32,
+			 "VECTOR: vlenb read-only, sizes and ids as 6.12, 37 listed\n");
+}
+
 static void check_sizes(struct kvm_vcpu *vcpu)
 {
 	u64 v = 0, d0;
@@ -226,8 +344,8 @@ static void check_sizes(struct kvm_vcpu *vcpu)
 
 int main(void)
 {
-	unsigned int i, syncs = 0, onereg_bad = 0, host_bad = 0;
-	u64 hin[33], hout[33], isa_v;
+	unsigned int i, syncs = 0, onereg_bad = 0, onereg_v_bad = 0, host_bad = 0;
+	u64 hin[33], hout[33], isa_v = 0;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	pthread_t busy;
@@ -236,11 +354,18 @@ int main(void)
 	long r;
 
 	ksft_print_header();
-	ksft_set_plan(6);
+	ksft_set_plan(8);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	if (!__vcpu_has_ext(vcpu, RISCV_ISA_EXT_REG(KVM_RISCV_ISA_EXT_D)))
 		ksft_exit_skip("the guest has no D\n");
+	if (!__vcpu_get_reg(vcpu, RISCV_ISA_EXT_REG(KVM_RISCV_ISA_EXT_V), &isa_v) &&
+	    isa_v) {
+		vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(vlenb),
+					sizeof(unsigned long)), &vlenb);
+		TEST_ASSERT(vlenb <= VLENB_MAX, "vlenb %lu: no room", vlenb);
+		sync_global_to_guest(vm, vlenb);
+	}
 
 	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_create(&busy, NULL, fp_busy, NULL);
@@ -256,6 +381,8 @@ int main(void)
 			syncs++;
 			if (uc.args[1] != i || !onereg_matches(vcpu, i))
 				onereg_bad++;
+			if (vlenb && !onereg_v_matches(vcpu, i))
+				onereg_v_bad++;
 			vcpu_set_reg(vcpu, fp_d_id(31, KVM_REG_SIZE_U64),
 				     host_word(i));
 			break;
@@ -288,9 +415,14 @@ int main(void)
 			 "the busy thread's FP state survived (%lu bad)\n", busy_bad);
 	check_sizes(vcpu);
 
-	if (__vcpu_get_reg(vcpu, RISCV_ISA_EXT_REG(KVM_RISCV_ISA_EXT_V), &isa_v) ||
-	    !isa_v)
-		ksft_print_msg("the guest ISA has no V: vector state not tested\n");
+	if (vlenb) {
+		ksft_test_result(done && syncs && !onereg_v_bad,
+				 "v0-v31, vl and vtype survived; ONE_REG VECTOR matched\n");
+		check_v_abi(vcpu);
+	} else {
+		ksft_test_result_skip("the guest ISA has no V\n");
+		ksft_test_result_skip("the guest ISA has no V\n");
+	}
 	kvm_vm_free(vm);
 	ksft_finished();
 }
