@@ -841,15 +841,21 @@ static unsigned long rvkvm_vlenb(struct kvm_vcpu *vcpu)
 	return vcpu->arch.guest_v.vlenb;
 }
 
-/* 6.12: no V is ENOENT first; each known register has one size. */
+/*
+ * 6.12: no V is ENOENT first; below v0 the size is checked before the
+ * index, so datap is EINVAL with a wrong size and ENOENT with the right.
+ */
 static int vector_check(struct kvm_vcpu *vcpu, unsigned long index,
 			unsigned int size)
 {
 	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_v))
 		return -ENOENT;
-	if (index < RVKVM_V_DATAP)
-		return size == sizeof(unsigned long) ? 0 : -EINVAL;
-	if (index >= RVKVM_V_REG0 && index < RVKVM_V_NR)
+	if (index < RVKVM_V_REG0) {
+		if (size != sizeof(unsigned long))
+			return -EINVAL;
+		return index == RVKVM_V_DATAP ? -ENOENT : 0;
+	}
+	if (index < RVKVM_V_NR)
 		return size == rvkvm_vlenb(vcpu) ? 0 : -EINVAL;
 	return -ENOENT;
 }

@@ -305,6 +305,8 @@ static void check_v_abi(struct kvm_vcpu *vcpu)
 	     __vcpu_set_reg(vcpu, vlenb_id, other) == -1 && errno == EINVAL;
 	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(datap), ul),
 				  &v) == -1 && errno == ENOENT;
+	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(datap), 4),
+				  &v) == -1 && errno == EINVAL;
 	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(0), vlenb * 2),
 				  &v) == -1 && errno == EINVAL;
 	ok = ok && __vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(32), vlenb),
