@@ -26,4 +26,6 @@ void rvkvm_asm_offsets(void)
 	OFFSET(RVKVM_TRAP_SCAUSE, rvkvm_trap, scause);
 	OFFSET(RVKVM_TRAP_STVAL, rvkvm_trap, stval);
 	OFFSET(RVKVM_TRAP_HTVAL, rvkvm_trap, htval);
+	OFFSET(RVKVM_FP_F, rvkvm_fp, f);
+	OFFSET(RVKVM_FP_FCSR, rvkvm_fp, fcsr);
 }

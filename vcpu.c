@@ -53,6 +53,8 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	WRITE_ONCE(a->irqs_pending_mask, 0);
 	a->pending = RVKVM_PENDING_NONE;
 	rvkvm_timer_vcpu_reset(vcpu);
+	rvkvm_vcpu_fp_reset(vcpu);
+	rvkvm_vcpu_vector_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -91,10 +93,15 @@ int kvm_arch_vcpu_precreate(struct kvm *kvm, unsigned int id)
  * kvm_arch_vcpu_create() - set up the arch half of a new vCPU
  * @vcpu: the vCPU, zeroed
  *
- * Return: 0.
+ * Return: 0, or -ENOMEM.
  */
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 {
+	int r;
+
+	r = rvkvm_vcpu_vector_create(vcpu);
+	if (r)
+		return r;
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
@@ -128,6 +135,7 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_timer_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
+	rvkvm_vcpu_vector_destroy(vcpu);
 }
 
 /**
@@ -158,6 +166,8 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	rvkvm_timer_load(vcpu);
 
 	rvkvm_gstage_load_hgatp(vcpu);
+	rvkvm_vcpu_fp_load(vcpu);
+	rvkvm_vcpu_vector_load(vcpu);
 	vcpu->cpu = cpu;
 }
 
@@ -170,6 +180,8 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
 	vcpu->cpu = -1;
+	rvkvm_vcpu_fp_put(vcpu);
+	rvkvm_vcpu_vector_put(vcpu);
 	c->vsstatus = csr_read(CSR_VSSTATUS);
 	c->vsie = csr_read(CSR_VSIE);
 	c->vstvec = csr_read(CSR_VSTVEC);
@@ -519,6 +531,8 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 			henvcfg |= rvkvm_henvcfg_map[i].bits;
 	vcpu->arch.cfg.henvcfg = henvcfg;
 	csr_write(CSR_HENVCFG, henvcfg);
+	rvkvm_vcpu_fp_config(vcpu);
+	rvkvm_vcpu_vector_config(vcpu);
 }
 
 /**

@@ -53,15 +53,23 @@ struct rvkvm_reg_sink {
 /*
  * One block of registers.  Indices 0..@nr-1 for which @present holds (all
  * of them without @present) exist: the others are -ENOENT before any
- * handler runs.  @count and @list report the block to KVM_GET_REG_LIST;
- * blocks without them exist but are not listed (the MULTI ones).  A block
- * without @get is a placeholder: its ids are unknown and it is not listed.
+ * handler runs.  A block with @check decides existence and size itself
+ * instead (its errnos follow 6.12's order for that type).  A register
+ * for which @slot gives an address is copied there directly, without
+ * @get or @set (the vector registers, vlenb bytes each).  @count and
+ * @list report the block to KVM_GET_REG_LIST; blocks without them exist
+ * but are not listed (the MULTI ones).  A block without @get is a
+ * placeholder: its ids are unknown and it is not listed.
  */
 struct rvkvm_reg_block {
 	u64 type;		/* KVM_REG_RISCV_<type> | <subtype> */
 	unsigned int size;	/* KVM_REG_SIZE of each of its registers */
 	unsigned long nr;
 	bool (*present)(struct kvm_vcpu *vcpu, unsigned long index);
+	int (*check)(struct kvm_vcpu *vcpu, unsigned long index,
+		     unsigned int size);
+	/* Registers too big for a value: copied from and to here directly. */
+	void *(*slot)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg);
 	int (*get)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 		   union rvkvm_reg_val *val);
 	int (*set)(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
@@ -737,17 +745,200 @@ static int rvkvm_list_indexed(struct kvm_vcpu *vcpu,
 }
 
 /* Counting by listing keeps KVM_GET_REG_LIST's n and list in step. */
-static unsigned long rvkvm_count_indexed(struct kvm_vcpu *vcpu,
-					 const struct rvkvm_reg_block *blk)
+static unsigned long rvkvm_count_listed(struct kvm_vcpu *vcpu,
+					const struct rvkvm_reg_block *blk)
 {
 	struct rvkvm_reg_sink counter = {};
 
-	rvkvm_list_indexed(vcpu, blk, &counter);
+	blk->list(vcpu, blk, &counter);
 	return counter.n;
 }
 
+/* --- FP_F, FP_D --------------------------------------------------------- */
+
+/*
+ * Both blocks are f0..f31 then fcsr.  FP_F sees the low halves of the
+ * 64-bit registers, and writes them NaN-boxed as flw would.
+ */
+#define RVKVM_FP_FCSR		ARRAY_SIZE(((struct rvkvm_fp *)0)->f)
+static_assert(KVM_REG_RISCV_FP_F_REG(fcsr) == RVKVM_FP_FCSR);
+static_assert(KVM_REG_RISCV_FP_D_REG(fcsr) == RVKVM_FP_FCSR);
+
+static bool rvkvm_fp_block_is_d(const struct rvkvm_reg_block *blk)
+{
+	return blk->type == KVM_REG_RISCV_FP_D;
+}
+
+static unsigned int rvkvm_fp_size(bool d, unsigned long index)
+{
+	return d && index != RVKVM_FP_FCSR ? sizeof(u64) : sizeof(u32);
+}
+
+/* 6.12: no F is ENOENT whatever the size, then a size other than 32 bits. */
+static int fp_f_check(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_f))
+		return -ENOENT;
+	if (size != sizeof(u32))
+		return -EINVAL;
+	return index <= RVKVM_FP_FCSR ? 0 : -ENOENT;
+}
+
+/* 6.12: no D, then an index past fcsr, are ENOENT before any size. */
+static int fp_d_check(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_d) || index > RVKVM_FP_FCSR)
+		return -ENOENT;
+	return size == rvkvm_fp_size(true, index) ? 0 : -EINVAL;
+}
+
+static int fp_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		  union rvkvm_reg_val *val)
+{
+	const struct rvkvm_fp *fp = &vcpu->arch.guest_fp;
+
+	if (reg->index == RVKVM_FP_FCSR)
+		val->u32 = fp->fcsr;
+	else if (rvkvm_fp_block_is_d(reg->block))
+		val->u64 = fp->f[reg->index];
+	else
+		val->u32 = lower_32_bits(fp->f[reg->index]);
+	return 0;
+}
+
+static int fp_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		  const union rvkvm_reg_val *val)
+{
+	struct rvkvm_fp *fp = &vcpu->arch.guest_fp;
+
+	if (reg->index == RVKVM_FP_FCSR)
+		fp->fcsr = val->u32;
+	else if (rvkvm_fp_block_is_d(reg->block))
+		fp->f[reg->index] = val->u64;
+	else
+		fp->f[reg->index] = GENMASK_ULL(63, 32) | val->u32;
+	return 0;
+}
+
+static int fp_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		   struct rvkvm_reg_sink *sink)
+{
+	bool d = rvkvm_fp_block_is_d(blk);
+	unsigned long i;
+	u64 size;
+	int r;
+
+	if (!rvkvm_guest_has_ext(vcpu, d ? RISCV_ISA_EXT_d : RISCV_ISA_EXT_f))
+		return 0;
+	for (i = 0; i <= RVKVM_FP_FCSR; i++) {
+		size = (u64)ilog2(rvkvm_fp_size(d, i)) << KVM_REG_SIZE_SHIFT;
+		r = rvkvm_sink_add(sink, KVM_REG_RISCV | blk->type | size | i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* --- VECTOR ------------------------------------------------------------- */
+
+/* vstart, vl, vtype, vcsr, vlenb; datap has an index but no register. */
+#define RVKVM_V_DATAP		KVM_REG_RISCV_VECTOR_CSR_REG(datap)
+#define RVKVM_V_VLENB		KVM_REG_RISCV_VECTOR_CSR_REG(vlenb)
+#define RVKVM_V_REG0		KVM_REG_RISCV_VECTOR_REG(0)
+#define RVKVM_V_NR		KVM_REG_RISCV_VECTOR_REG(32)
+static_assert(RVKVM_V_VLENB + 1 == RVKVM_V_DATAP);
+
+static unsigned long rvkvm_vlenb(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.guest_v.vlenb;
+}
+
+/*
+ * 6.12: no V is ENOENT first; below v0 the size is checked before the
+ * index, so datap is EINVAL with a wrong size and ENOENT with the right.
+ */
+static int vector_check(struct kvm_vcpu *vcpu, unsigned long index,
+			unsigned int size)
+{
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_v))
+		return -ENOENT;
+	if (index < RVKVM_V_REG0) {
+		if (size != sizeof(unsigned long))
+			return -EINVAL;
+		return index == RVKVM_V_DATAP ? -ENOENT : 0;
+	}
+	if (index < RVKVM_V_NR)
+		return size == rvkvm_vlenb(vcpu) ? 0 : -EINVAL;
+	return -ENOENT;
+}
+
+static void *vector_slot(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg)
+{
+	if (reg->index < RVKVM_V_REG0)
+		return NULL;
+	return vcpu->arch.guest_v.datap +
+	       (reg->index - RVKVM_V_REG0) * rvkvm_vlenb(vcpu);
+}
+
+static unsigned long *rvkvm_vcsr(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	struct __riscv_v_ext_state *v = &vcpu->arch.guest_v;
+	unsigned long *csrs[] = {
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vstart)] = &v->vstart,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vl)] = &v->vl,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vtype)] = &v->vtype,
+		[KVM_REG_RISCV_VECTOR_CSR_REG(vcsr)] = &v->vcsr,
+		[RVKVM_V_VLENB] = &v->vlenb,
+	};
+
+	return csrs[index];
+}
+
+static int vector_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      union rvkvm_reg_val *val)
+{
+	val->ul = *rvkvm_vcsr(vcpu, reg->index);
+	return 0;
+}
+
+/* vlenb is the hardware's: writing it back unchanged is all one may do. */
+static int vector_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		      const union rvkvm_reg_val *val)
+{
+	unsigned long *csr = rvkvm_vcsr(vcpu, reg->index);
+
+	if (reg->index == RVKVM_V_VLENB)
+		return val->ul == *csr ? 0 : -EINVAL;
+	*csr = val->ul;
+	return 0;
+}
+
+static int vector_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		       struct rvkvm_reg_sink *sink)
+{
+	u64 base = KVM_REG_RISCV | blk->type;
+	u64 size = (u64)ilog2(sizeof(unsigned long)) << KVM_REG_SIZE_SHIFT;
+	unsigned long i;
+	int r;
+
+	if (!rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_v))
+		return 0;
+	for (i = 0; i < RVKVM_V_NR; i++) {
+		if (i == RVKVM_V_DATAP)
+			continue;
+		if (i == RVKVM_V_REG0)
+			size = (u64)ilog2(rvkvm_vlenb(vcpu)) << KVM_REG_SIZE_SHIFT;
+		r = rvkvm_sink_add(sink, base | size | i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 #define RVKVM_UL		sizeof(unsigned long)
-#define RVKVM_LISTED		.count = rvkvm_count_indexed, .list = rvkvm_list_indexed
+#define RVKVM_LISTED		.count = rvkvm_count_listed, .list = rvkvm_list_indexed
 
 static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 	{
@@ -771,10 +962,21 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 		.nr = sizeof(struct kvm_riscv_timer) / sizeof(u64),
 		.get = timer_get, .set = timer_set, RVKVM_LISTED,
 	},
-	/* Not implemented yet: unknown ids, not listed. */
-	{ .type = KVM_REG_RISCV_FP_F },
-	{ .type = KVM_REG_RISCV_FP_D },
-	{ .type = KVM_REG_RISCV_VECTOR },
+	{
+		.type = KVM_REG_RISCV_FP_F, .nr = RVKVM_FP_FCSR + 1,
+		.check = fp_f_check, .get = fp_get, .set = fp_set,
+		.count = rvkvm_count_listed, .list = fp_list,
+	}, {
+		.type = KVM_REG_RISCV_FP_D, .nr = RVKVM_FP_FCSR + 1,
+		.check = fp_d_check, .get = fp_get, .set = fp_set,
+		.count = rvkvm_count_listed, .list = fp_list,
+	},
+	{
+		.type = KVM_REG_RISCV_VECTOR, .nr = RVKVM_V_NR,
+		.check = vector_check, .slot = vector_slot,
+		.get = vector_get, .set = vector_set,
+		.count = rvkvm_count_listed, .list = vector_list,
+	},
 	{
 		.type = KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE,
 		.size = RVKVM_UL, .nr = KVM_RISCV_ISA_EXT_MAX,
@@ -830,6 +1032,7 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 {
 	const struct rvkvm_reg_block *blk;
 	unsigned long index = id & RVKVM_REG_INDEX_MASK;
+	int r;
 
 	if ((id & KVM_REG_ARCH_MASK) != KVM_REG_RISCV ||
 	    (id & RVKVM_REG_UNUSED_MASK))
@@ -837,11 +1040,18 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 	blk = rvkvm_reg_block_of(id);
 	if (!blk)
 		return -ENOENT;
-	if (KVM_REG_SIZE(id) != blk->size ||
-	    KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+	if (blk->check) {
+		r = blk->check(vcpu, index, KVM_REG_SIZE(id));
+		if (r)
+			return r;
+	} else if (KVM_REG_SIZE(id) != blk->size) {
 		return -EINVAL;
-	if (index >= blk->nr || (blk->present && !blk->present(vcpu, index)))
+	} else if (index >= blk->nr ||
+		   (blk->present && !blk->present(vcpu, index))) {
 		return -ENOENT;
+	}
+	if (!blk->slot && KVM_REG_SIZE(id) > sizeof(union rvkvm_reg_val))
+		return -EINVAL;
 
 	reg->id = id;
 	reg->index = index;
@@ -861,11 +1071,16 @@ int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 {
 	union rvkvm_reg_val val = {};
 	struct rvkvm_reg reg;
+	void *slot;
 	int r;
 
 	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
 	if (r)
 		return r;
+	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
+	if (slot)
+		return copy_to_user(u64_to_user_ptr(one->addr), slot,
+				    KVM_REG_SIZE(one->id)) ? -EFAULT : 0;
 	r = reg.block->get(vcpu, &reg, &val);
 	if (r)
 		return r;
@@ -887,11 +1102,16 @@ int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 {
 	union rvkvm_reg_val val = {};
 	struct rvkvm_reg reg;
+	void *slot;
 	int r;
 
 	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
 	if (r)
 		return r;
+	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
+	if (slot)
+		return copy_from_user(slot, u64_to_user_ptr(one->addr),
+				      KVM_REG_SIZE(one->id)) ? -EFAULT : 0;
 	if (copy_from_user(&val, u64_to_user_ptr(one->addr), KVM_REG_SIZE(one->id)))
 		return -EFAULT;
 	return reg.block->set(vcpu, &reg, &val);

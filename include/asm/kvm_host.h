@@ -115,6 +115,15 @@ struct rvkvm_vs_csrs {
 	unsigned long vsatp, senvcfg;
 };
 
+/*
+ * The F/D register file as it sits in memory while not in the hardware:
+ * always 64-bit registers, since the host has D whenever it has F.
+ */
+struct rvkvm_fp {
+	u64 f[32];
+	u32 fcsr;
+};
+
 /* What userspace fixes before the first KVM_RUN (ONE_REG CONFIG). */
 struct rvkvm_vcpu_config {
 	DECLARE_BITMAP(isa, RISCV_ISA_EXT_MAX);	/* host RISCV_ISA_EXT_* ids */
@@ -181,6 +190,13 @@ struct kvm_vcpu_arch {
 			enum rvkvm_pending_exit pending;
 			struct rvkvm_mmio mmio;
 			struct rvkvm_csr_exit csr_exit;
+
+			/* F/D: switched at vcpu_load/put only (vcpu_fp.c). */
+			struct rvkvm_fp guest_fp;
+			struct rvkvm_fp host_fp;
+			/* V: likewise; the registers are out of line (datap). */
+			struct __riscv_v_ext_state guest_v;
+			struct __riscv_v_ext_state host_v;
 
 			/* SBI extensions userspace disabled (KVM_RISCV_SBI_EXT_*). */
 			DECLARE_BITMAP(sbi_disabled, KVM_RISCV_SBI_EXT_MAX);

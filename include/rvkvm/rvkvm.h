@@ -44,9 +44,11 @@ static inline unsigned long rvkvm_gpr(struct kvm_vcpu *vcpu, unsigned int n)
 	return n ? vcpu->arch.guest.gpr[n] : 0;
 }
 
-/* Assembly: vcpu_switch.S, vcpu_unpriv.S */
+/* Assembly: vcpu_switch.S, vcpu_unpriv.S, vcpu_fp_switch.S */
 void __rvkvm_switch_to(struct kvm_vcpu_arch *arch);
 unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap);
+void __rvkvm_fp_store(struct rvkvm_fp *fp);
+void __rvkvm_fp_load(const struct rvkvm_fp *fp);
 
 /* layout.c */
 int rvkvm_layout_check(void);
@@ -56,6 +58,20 @@ void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level);
 void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
+
+/* vcpu_fp.c */
+void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_fp_config(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_fp_reset(struct kvm_vcpu *vcpu);
+
+/* vcpu_vector.c */
+int rvkvm_vcpu_vector_create(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_destroy(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_config(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_vector_reset(struct kvm_vcpu *vcpu);
 
 /* vcpu_exit.c */
 int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
