@@ -333,8 +333,7 @@ static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn)
 	run->riscv_csr.new_value = new_val;
 	run->riscv_csr.write_mask = wr_mask;
 	run->riscv_csr.ret_value = 0;
-	vcpu->arch.csr_exit.rd = rd;
-	vcpu->arch.csr_exit.insn_len = 4;
+	vcpu->arch.csr_rd = rd;
 	vcpu->arch.pending = RVKVM_PENDING_CSR;
 	return RVKVM_TO_USER;
 }
@@ -347,9 +346,9 @@ static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn)
  */
 int rvkvm_csr_complete(struct kvm_vcpu *vcpu)
 {
-	rvkvm_set_gpr(vcpu, vcpu->arch.csr_exit.rd,
-		      vcpu->run->riscv_csr.ret_value);
-	rvkvm_step(vcpu, vcpu->arch.csr_exit.insn_len);
+	/* CSR instructions have no compressed form. */
+	rvkvm_set_gpr(vcpu, vcpu->arch.csr_rd, vcpu->run->riscv_csr.ret_value);
+	rvkvm_step(vcpu, 4);
 	return RVKVM_RESUME;
 }
 

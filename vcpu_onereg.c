@@ -1059,6 +1059,22 @@ static int rvkvm_reg_resolve(struct kvm_vcpu *vcpu, u64 id,
 	return 0;
 }
 
+/*
+ * Resolve @one's id; *slot is where a register too big for the value
+ * union lives (copied to or from userspace directly), else NULL.
+ */
+static int rvkvm_reg_prepare(struct kvm_vcpu *vcpu,
+			     const struct kvm_one_reg *one,
+			     struct rvkvm_reg *reg, void **slot)
+{
+	int r = rvkvm_reg_resolve(vcpu, one->id, reg);
+
+	if (r)
+		return r;
+	*slot = reg->block->slot ? reg->block->slot(vcpu, reg) : NULL;
+	return 0;
+}
+
 /**
  * rvkvm_onereg_get() - KVM_GET_ONE_REG
  * @vcpu: the vCPU, its mutex held
@@ -1074,10 +1090,9 @@ int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 	void *slot;
 	int r;
 
-	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
+	r = rvkvm_reg_prepare(vcpu, one, &reg, &slot);
 	if (r)
 		return r;
-	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
 	if (slot)
 		return copy_to_user(u64_to_user_ptr(one->addr), slot,
 				    KVM_REG_SIZE(one->id)) ? -EFAULT : 0;
@@ -1105,10 +1120,9 @@ int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *one)
 	void *slot;
 	int r;
 
-	r = rvkvm_reg_resolve(vcpu, one->id, &reg);
+	r = rvkvm_reg_prepare(vcpu, one, &reg, &slot);
 	if (r)
 		return r;
-	slot = reg.block->slot ? reg.block->slot(vcpu, &reg) : NULL;
 	if (slot)
 		return copy_from_user(slot, u64_to_user_ptr(one->addr),
 				      KVM_REG_SIZE(one->id)) ? -EFAULT : 0;

@@ -24,15 +24,6 @@ BUSY_RE=${RVKVM_BUSY_RE:-$BUSY_RE}
 
 holder_name() { basename "$RVKVM_HOLDER_PATH" .ko; }
 
-# The refused load must leave exactly one matching line.
-check_refusal() {
-	local mark=$1 n
-
-	kmsg_since "$mark" | sed 's/^/new kernel log: /'
-	n=$(kmsg_since "$mark" | grep -cE "$BUSY_RE" || true)
-	[ "$n" = 1 ] || fail "expected 1 line matching '$BUSY_RE', got $n"
-}
-
 main() {
 	local start mark
 
@@ -50,7 +41,7 @@ main() {
 		rmmod kvm
 		fail "$RVKVM_MODULE_PATH loaded while /dev/kvm was taken"
 	fi
-	check_refusal "$mark"
+	kmsg_expect_one "$mark" "$BUSY_RE"
 	kvm_loaded && fail "a kvm module is loaded after the refusal"
 
 	rmmod "$(holder_name)" || fail "cannot unload $(holder_name)"

@@ -143,12 +143,6 @@ struct rvkvm_mmio {
 	bool load;
 };
 
-/* A guest CSR access that exits to userspace (KVM_EXIT_RISCV_CSR). */
-struct rvkvm_csr_exit {
-	unsigned long rd;
-	u8 insn_len;
-};
-
 /*
  * The guest's supervisor timer (vcpu_timer.c).  With Sstc the comparator
  * lives in vstimecmp while the vCPU is loaded and @compare holds it
@@ -189,7 +183,8 @@ struct kvm_vcpu_arch {
 
 			enum rvkvm_pending_exit pending;
 			struct rvkvm_mmio mmio;
-			struct rvkvm_csr_exit csr_exit;
+			/* Destination GPR of a CSR access userspace emulates. */
+			unsigned long csr_rd;
 
 			/* F/D: switched at vcpu_load/put only (vcpu_fp.c). */
 			struct rvkvm_fp guest_fp;

@@ -69,6 +69,16 @@ load_once() {
 kmsg_mark() { dmesg | wc -l; }
 kmsg_since() { dmesg | tail -n +$(($1 + 1)); }
 
+# Show the kernel log since MARK ($1); fail unless exactly one of its
+# lines matches the extended regex $2 (a refusal said once, and clearly).
+kmsg_expect_one() {
+	local n
+
+	kmsg_since "$1" | sed 's/^/new kernel log: /'
+	n=$(kmsg_since "$1" | grep -cE "$2" || true)
+	[ "$n" = 1 ] || fail "expected 1 line matching '$2', got $n"
+}
+
 # Print forbidden lines of stdin; true if there were any.
 kmsg_forbidden() { grep -E "$RVKVM_FORBIDDEN"; }
 
