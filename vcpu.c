@@ -55,6 +55,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	rvkvm_timer_vcpu_reset(vcpu);
 	rvkvm_vcpu_fp_reset(vcpu);
 	rvkvm_vcpu_vector_reset(vcpu);
+	rvkvm_sta_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -168,6 +169,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_fp_load(vcpu);
 	rvkvm_vcpu_vector_load(vcpu);
+	rvkvm_sta_load(vcpu);
 	vcpu->cpu = cpu;
 }
 
@@ -450,6 +452,8 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 		rvkvm_vcpu_reset_loaded(vcpu);
 	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
 		rvkvm_gstage_load_hgatp(vcpu);
+	if (kvm_check_request(KVM_REQ_STEAL_UPDATE, vcpu))
+		rvkvm_sta_record(vcpu);
 	rvkvm_vcpu_process_tlb_requests(vcpu);
 }
 

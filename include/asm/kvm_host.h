@@ -36,6 +36,8 @@
 #define KVM_REQ_SLEEP			KVM_ARCH_REQ_FLAGS(2, RVKVM_REQ_SYNC)
 #define KVM_REQ_FENCE_I			KVM_ARCH_REQ_FLAGS(3, RVKVM_REQ_SYNC)
 #define KVM_REQ_HFENCE_VVMA_ALL		KVM_ARCH_REQ_FLAGS(4, RVKVM_REQ_SYNC)
+/* Made by the vCPU itself at vcpu_load: report stolen time (SBI STA). */
+#define KVM_REQ_STEAL_UPDATE		KVM_ARCH_REQ(5)
 /* A full G-stage flush of the VM's VMID is the generic TLB flush. */
 #define KVM_REQ_HFENCE_GVMA_VMID_ALL	KVM_REQ_TLB_FLUSH
 
@@ -155,6 +157,19 @@ struct rvkvm_timer {
 	bool armed;			/* without Sstc: the hrtimer runs */
 };
 
+/*
+ * SBI STA: the guest's steal-time record of this vCPU (vcpu_sbi_sta.c).
+ * @run_delay is the thread's sched_info run_delay the record last
+ * accounted for; @rebase: take it afresh at the next update, adding
+ * nothing (after a restore through ONE_REG, from another thread).
+ */
+struct rvkvm_sta {
+	gpa_t shmem;			/* INVALID_GPA: not reporting */
+	u64 run_delay;
+	bool rebase;
+	struct gfn_to_hva_cache ghc;	/* keyed by shmem */
+};
+
 /* What a pending userspace exit must complete at the next KVM_RUN. */
 enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
@@ -219,6 +234,7 @@ struct kvm_vcpu_arch {
 			} boot;
 
 			struct rvkvm_timer timer;
+			struct rvkvm_sta sta;
 		};
 		/* Pads us to the host's size: see layout.c. */
 		u8 __host_size[RVKVM_HOST_ARCH_SIZE];

@@ -101,6 +101,15 @@ unsigned long rvkvm_onereg_count(struct kvm_vcpu *vcpu);
 int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices);
 bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext);
 
+/* vcpu_sbi_sta.c */
+void rvkvm_sta_reset(struct kvm_vcpu *vcpu);
+void rvkvm_sta_load(struct kvm_vcpu *vcpu);
+void rvkvm_sta_record(struct kvm_vcpu *vcpu);
+int rvkvm_sta_reg_get(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned long *val);
+int rvkvm_sta_reg_set(struct kvm_vcpu *vcpu, unsigned long index,
+		      unsigned long val);
+
 /* vcpu_timer.c */
 void rvkvm_timer_vm_init(struct kvm *kvm);
 void rvkvm_timer_vcpu_init(struct kvm_vcpu *vcpu);
