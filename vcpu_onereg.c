@@ -937,6 +937,46 @@ static int vector_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
 	return 0;
 }
 
+/* --- SBI_STATE: STA (vcpu_sbi_sta.c) ----------------------------------- */
+
+#define RVKVM_STA_NR		RVKVM_NR_UL(struct kvm_riscv_sbi_sta)
+
+/*
+ * The record's address exists wherever the host can offer STA, enabled or
+ * not, as in 6.12; 6.12's order follows: a size other than XLEN, then an
+ * index past shmem_hi, are EINVAL.
+ */
+static int sta_check(struct kvm_vcpu *vcpu, unsigned long index,
+		     unsigned int size)
+{
+	if (!rvkvm_sbi_ext_available(vcpu, KVM_RISCV_SBI_EXT_STA))
+		return -ENOENT;
+	if (size != sizeof(unsigned long))
+		return -EINVAL;
+	return index < RVKVM_STA_NR ? 0 : -EINVAL;
+}
+
+static int sta_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		   union rvkvm_reg_val *val)
+{
+	return rvkvm_sta_reg_get(vcpu, reg->index, &val->ul);
+}
+
+static int sta_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		   const union rvkvm_reg_val *val)
+{
+	return rvkvm_sta_reg_set(vcpu, reg->index, val->ul);
+}
+
+/* Listed only while STA is enabled: a VMM saves what the guest can use. */
+static int sta_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		    struct rvkvm_reg_sink *sink)
+{
+	if (!rvkvm_sbi_ext_enabled(vcpu, KVM_RISCV_SBI_EXT_STA))
+		return 0;
+	return rvkvm_list_indexed(vcpu, blk, sink);
+}
+
 #define RVKVM_UL		sizeof(unsigned long)
 #define RVKVM_LISTED		.count = rvkvm_count_listed, .list = rvkvm_list_indexed
 
@@ -1004,8 +1044,12 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 		.size = RVKVM_UL, .nr = KVM_REG_RISCV_SBI_MULTI_REG_LAST + 1,
 		.get = sbi_multi_get, .set = sbi_multi_set,
 	},
-	/* Not implemented yet: unknown ids, not listed. */
-	{ .type = KVM_REG_RISCV_SBI_STATE | KVM_REG_RISCV_SBI_STA },
+	{
+		.type = KVM_REG_RISCV_SBI_STATE | KVM_REG_RISCV_SBI_STA,
+		.size = RVKVM_UL, .nr = RVKVM_STA_NR, .check = sta_check,
+		.get = sta_get, .set = sta_set,
+		.count = rvkvm_count_listed, .list = sta_list,
+	},
 };
 
 /* --- Dispatch ----------------------------------------------------------- */
