@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Reading guest memory through the guest's own translation (HLVX.HU),
+ * Reading guest memory through the guest's own translation: HLVX.HU
  * for decoding the instruction that trapped when htinst does not carry
- * it.  A fault during the read must not become a host oops: stvec points
- * at a local handler for the duration, which records the trap and skips
- * the read.  Called with interrupts off and hstatus set up for the
+ * it, HLV.D for data the guest passes by virtual address (SBI v0.1 hart
+ * masks).  A fault during the read must not become a host oops: stvec
+ * points at a local handler for the duration, which records the trap and
+ * skips the read.  Called with interrupts off and hstatus set up for the
  * guest's privilege (SPVP).
  */
 #include <linux/linkage.h>
@@ -32,6 +33,25 @@ SYM_FUNC_START(__rvkvm_hlvx_hu)
 	ret
 SYM_FUNC_END(__rvkvm_hlvx_hu)
 
+#ifdef CONFIG_64BIT
+/*
+ * unsigned long __rvkvm_hlv_d(unsigned long gva, struct rvkvm_trap *trap)
+ * Returns the doubleword, or 0 with trap->scause set if the read faulted.
+ */
+SYM_FUNC_START(__rvkvm_hlv_d)
+	la	t0, __rvkvm_unpriv_trap
+	csrrw	t0, CSR_STVEC, t0
+	mv	t1, a0
+	li	a0, 0
+	.option push
+	.option norvc
+	HLV_D(a0, t1)
+	.option pop
+	csrw	CSR_STVEC, t0
+	ret
+SYM_FUNC_END(__rvkvm_hlv_d)
+#endif
+
 	.align 2
 SYM_CODE_START_LOCAL(__rvkvm_unpriv_trap)
 	csrr	t2, CSR_SCAUSE
@@ -40,7 +60,7 @@ SYM_CODE_START_LOCAL(__rvkvm_unpriv_trap)
 	REG_S	t2, RVKVM_TRAP_STVAL(a1)
 	csrr	t2, CSR_HTVAL
 	REG_S	t2, RVKVM_TRAP_HTVAL(a1)
-	/* Resume after the 4-byte HLVX.HU (norvc above). */
+	/* Resume after the 4-byte load (norvc above). */
 	csrr	t2, CSR_SEPC
 	addi	t2, t2, 4
 	csrw	CSR_SEPC, t2

@@ -47,6 +47,7 @@ static inline unsigned long rvkvm_gpr(struct kvm_vcpu *vcpu, unsigned int n)
 /* Assembly: vcpu_switch.S, vcpu_unpriv.S, vcpu_fp_switch.S */
 void __rvkvm_switch_to(struct kvm_vcpu_arch *arch);
 unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap);
+unsigned long __rvkvm_hlv_d(unsigned long gva, struct rvkvm_trap *trap);
 void __rvkvm_fp_store(struct rvkvm_fp *fp);
 void __rvkvm_fp_load(const struct rvkvm_fp *fp);
 
