@@ -234,7 +234,7 @@ int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu)
 
 	if (ext) {
 		r = ext->handle(vcpu, &call);
-		if (r != RVKVM_RESUME)
+		if (r != RVKVM_RESUME || call.trapped)
 			return r;
 	}
 	rvkvm_sbi_return(vcpu, call.error, call.value);

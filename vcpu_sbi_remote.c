@@ -8,22 +8,46 @@
  */
 #include <rvkvm/sbi.h>
 
+/**
+ * rvkvm_sbi_send_ipi() - raise the VS software interrupt of each target
+ * @kvm: the VM
+ * @targets: vCPU indices, from rvkvm_sbi_hart_mask()
+ */
+void rvkvm_sbi_send_ipi(struct kvm *kvm, const unsigned long *targets)
+{
+	struct kvm_vcpu *t;
+	unsigned long i;
+
+	kvm_for_each_vcpu(i, t, kvm)
+		if (test_bit(t->vcpu_idx, targets))
+			rvkvm_vcpu_set_irq(t, IRQ_VS_SOFT, true);
+}
+
+/**
+ * rvkvm_sbi_remote_fence() - have each target fence before it next runs
+ * @kvm: the VM
+ * @icache: FENCE.I; otherwise drop the VM's VS-stage translations, all
+ *          of them whatever range or ASID was asked for
+ * @targets: vCPU indices, from rvkvm_sbi_hart_mask()
+ */
+void rvkvm_sbi_remote_fence(struct kvm *kvm, bool icache,
+			    unsigned long *targets)
+{
+	kvm_make_vcpus_request_mask(kvm, icache ? KVM_REQ_FENCE_I :
+				    KVM_REQ_HFENCE_VVMA_ALL, targets);
+}
+
 static int rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
 				struct rvkvm_sbi_call *call)
 {
 	DECLARE_BITMAP(targets, KVM_MAX_VCPUS);
-	struct kvm_vcpu *t;
-	unsigned long i;
 
 	if (call->fid != SBI_EXT_IPI_SEND_IPI)
 		return RVKVM_RESUME;	/* NOT_SUPPORTED, preset */
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, call->args[0],
 					  call->args[1], targets);
-	if (call->error)
-		return RVKVM_RESUME;
-	kvm_for_each_vcpu(i, t, vcpu->kvm)
-		if (test_bit(t->vcpu_idx, targets))
-			rvkvm_vcpu_set_irq(t, IRQ_VS_SOFT, true);
+	if (!call->error)
+		rvkvm_sbi_send_ipi(vcpu->kvm, targets);
 	return RVKVM_RESUME;
 }
 
@@ -42,15 +66,11 @@ static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,
 				   struct rvkvm_sbi_call *call)
 {
 	DECLARE_BITMAP(targets, KVM_MAX_VCPUS);
-	unsigned int req;
 
 	switch (call->fid) {
 	case SBI_EXT_RFENCE_REMOTE_FENCE_I:
-		req = KVM_REQ_FENCE_I;
-		break;
 	case SBI_EXT_RFENCE_REMOTE_SFENCE_VMA:
 	case SBI_EXT_RFENCE_REMOTE_SFENCE_VMA_ASID:
-		req = KVM_REQ_HFENCE_VVMA_ALL;
 		break;
 	default:
 		/* The HFENCE calls are for nested guests: not offered. */
@@ -59,7 +79,8 @@ static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, call->args[0],
 					  call->args[1], targets);
 	if (!call->error)
-		kvm_make_vcpus_request_mask(vcpu->kvm, req, targets);
+		rvkvm_sbi_remote_fence(vcpu->kvm, call->fid ==
+				       SBI_EXT_RFENCE_REMOTE_FENCE_I, targets);
 	return RVKVM_RESUME;
 }
 

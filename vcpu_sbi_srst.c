@@ -12,13 +12,34 @@ static bool rvkvm_srst_reason_valid(unsigned long reason)
 	       reason >= 0xe0000000UL;
 }
 
+/**
+ * rvkvm_sbi_system_event() - stop every vCPU and tell userspace why
+ * @vcpu: the vCPU that asked (SRST, or v0.1 shutdown)
+ * @event: KVM_SYSTEM_EVENT_SHUTDOWN or KVM_SYSTEM_EVENT_RESET
+ * @reason: the guest's reason, for system_event.data[0]
+ *
+ * Return: RVKVM_TO_USER, with vcpu->run a KVM_EXIT_SYSTEM_EVENT.
+ */
+int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_vcpu *t;
+	unsigned long i;
+
+	kvm_for_each_vcpu(i, t, vcpu->kvm)
+		rvkvm_vcpu_power_off(t);
+	memset(&run->system_event, 0, sizeof(run->system_event));
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = event;
+	run->system_event.ndata = 1;
+	run->system_event.data[0] = reason;
+	return RVKVM_TO_USER;
+}
+
 static int rvkvm_sbi_srst_handle(struct kvm_vcpu *vcpu,
 				 struct rvkvm_sbi_call *call)
 {
 	unsigned long type = call->args[0], reason = call->args[1];
-	struct kvm_run *run = vcpu->run;
-	struct kvm_vcpu *t;
-	unsigned long i;
 	u32 event;
 
 	if (call->fid != SBI_EXT_SRST_RESET)
@@ -39,15 +60,7 @@ static int rvkvm_sbi_srst_handle(struct kvm_vcpu *vcpu,
 		call->error = SBI_ERR_INVALID_PARAM;
 		return RVKVM_RESUME;
 	}
-
-	kvm_for_each_vcpu(i, t, vcpu->kvm)
-		rvkvm_vcpu_power_off(t);
-	memset(&run->system_event, 0, sizeof(run->system_event));
-	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
-	run->system_event.type = event;
-	run->system_event.ndata = 1;
-	run->system_event.data[0] = reason;
-	return RVKVM_TO_USER;
+	return rvkvm_sbi_system_event(vcpu, event, reason);
 }
 
 const struct rvkvm_sbi_ext rvkvm_sbi_srst = {

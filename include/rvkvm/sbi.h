@@ -16,6 +16,11 @@ struct rvkvm_sbi_call {
 	unsigned long args[6];
 	long error;
 	unsigned long value;
+	/*
+	 * Set by a handler that redirected a trap into the guest, or wants
+	 * the ecall to run again: the pc and a0/a1 are left as they are.
+	 */
+	bool trapped;
 };
 
 /* No KVM_RISCV_SBI_EXT_* id: always on, userspace cannot disable it. */
@@ -41,6 +46,12 @@ const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
 					   unsigned long eid);
 long rvkvm_sbi_hart_mask(struct kvm *kvm, unsigned long hmask,
 			 unsigned long hbase, unsigned long *vcpus);
+
+/* vcpu_sbi_remote.c, vcpu_sbi_srst.c: shared with the v0.1 calls */
+void rvkvm_sbi_send_ipi(struct kvm *kvm, const unsigned long *targets);
+void rvkvm_sbi_remote_fence(struct kvm *kvm, bool icache,
+			    unsigned long *targets);
+int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason);
 
 extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_hsm;
