@@ -35,19 +35,6 @@ static const struct rvkvm_sbi_ext rvkvm_sbi_dbcn = {
 	.handle = rvkvm_sbi_to_user,
 };
 
-/*
- * SBI v0.1 legacy: listed and enabled by default, but serving no call,
- * exactly as Debian's 6.12 built without CONFIG_RISCV_SBI_V01 does; the
- * legacy calls answer NOT_SUPPORTED.  The empty eid range matches
- * nothing, so no handler is ever called.
- */
-static const struct rvkvm_sbi_ext rvkvm_sbi_v01 = {
-	.eid_first = 1,
-	.eid_last = 0,
-	.kvm_id = KVM_RISCV_SBI_EXT_V01,
-	.handle = rvkvm_sbi_to_user,
-};
-
 static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_v01,
 	&rvkvm_sbi_base,

@@ -60,5 +60,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_ipi;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_rfence;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
 extern const struct rvkvm_sbi_ext rvkvm_sbi_sta;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_v01;
 
 #endif /* __RVKVM_SBI_H */
