@@ -3,6 +3,7 @@
  * vCPU lifetime, the run loop, interrupts, vCPU ioctls and statistics.
  */
 #include <rvkvm/rvkvm.h>
+#include <rvkvm/pmu.h>
 #include <linux/entry-kvm.h>
 
 #define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
@@ -102,6 +103,11 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	r = rvkvm_vcpu_vector_create(vcpu);
 	if (r)
 		return r;
+	r = rvkvm_pmu_vcpu_create(vcpu);
+	if (r) {
+		rvkvm_vcpu_vector_destroy(vcpu);
+		return r;
+	}
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
@@ -134,6 +140,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_timer_vcpu_destroy(vcpu);
+	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
 	rvkvm_vcpu_vector_destroy(vcpu);
 }
@@ -446,8 +453,11 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
-	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu))
+	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu)) {
 		rvkvm_vcpu_reset_loaded(vcpu);
+		/* Outside reset_loaded: perf may sleep, preemption may not. */
+		rvkvm_pmu_vcpu_reset(vcpu);
+	}
 	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
 		rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_process_tlb_requests(vcpu);
