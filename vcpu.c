@@ -3,6 +3,7 @@
  * vCPU lifetime, the run loop, interrupts, vCPU ioctls and statistics.
  */
 #include <rvkvm/rvkvm.h>
+#include <rvkvm/pmu.h>
 #include <linux/entry-kvm.h>
 
 #define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
@@ -102,6 +103,11 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	r = rvkvm_vcpu_vector_create(vcpu);
 	if (r)
 		return r;
+	r = rvkvm_pmu_vcpu_create(vcpu);
+	if (r) {
+		rvkvm_vcpu_vector_destroy(vcpu);
+		return r;
+	}
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
@@ -134,6 +140,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_timer_vcpu_destroy(vcpu);
+	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
 	rvkvm_vcpu_vector_destroy(vcpu);
 }
@@ -221,8 +228,11 @@ static bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu)
 {
 	/* vsie holds S-level enables, one bit below their VS hvip bits. */
 	unsigned long enabled = vcpu->arch.csr.vsie << 1;
+	unsigned long pending = READ_ONCE(vcpu->arch.irqs_pending);
 
-	return READ_ONCE(vcpu->arch.irqs_pending) & enabled & RVKVM_VS_IRQS;
+	/* LCOFI (Sscofpmf) has its enable at its own bit, as in sie. */
+	return (pending & enabled & RVKVM_VS_IRQS) ||
+	       (pending & vcpu->arch.csr.vsie & BIT(IRQ_PMU_OVF));
 }
 
 /**
@@ -290,7 +300,7 @@ vm_fault_t kvm_arch_vcpu_fault(struct kvm_vcpu *vcpu, struct vm_fault *vmf)
 /**
  * rvkvm_vcpu_set_irq() - raise or lower a VS interrupt of @vcpu
  * @vcpu: the vCPU
- * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER or IRQ_VS_EXT
+ * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER, IRQ_VS_EXT or IRQ_PMU_OVF
  * @level: raise or lower
  *
  * Safe from any context: the bit lands in irqs_pending and is marked in
@@ -322,20 +332,31 @@ static void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
 	csr_write(CSR_HVIP, hvip);
 }
 
-/*
- * After exit: the guest may have cleared its own software interrupt
- * through sip, which writes hvip.VSSIP.  Fold that back unless a newer
- * level from outside is already on its way.
- */
-static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
+/* Guest clearing of @irq through sip: see rvkvm_vcpu_sync_irqs(). */
+static void rvkvm_vcpu_sync_irq(struct kvm_vcpu *vcpu, unsigned long hvip,
+				unsigned int irq)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 
-	if (!test_bit(IRQ_VS_SOFT, &a->irqs_pending) ||
-	    test_bit(IRQ_VS_SOFT, &a->irqs_pending_mask))
+	if (!test_bit(irq, &a->irqs_pending) ||
+	    test_bit(irq, &a->irqs_pending_mask))
 		return;
-	if (!(csr_read(CSR_HVIP) & BIT(IRQ_VS_SOFT)))
-		clear_bit(IRQ_VS_SOFT, &a->irqs_pending);
+	if (!(hvip & BIT(irq)))
+		clear_bit(irq, &a->irqs_pending);
+}
+
+/*
+ * After exit: the guest may have cleared its own software interrupt
+ * (or its counter overflow, LCOFI) through sip, which writes that hvip
+ * bit.  Fold that back unless a newer level from outside is already on
+ * its way.
+ */
+static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
+{
+	unsigned long hvip = csr_read(CSR_HVIP);
+
+	rvkvm_vcpu_sync_irq(vcpu, hvip, IRQ_VS_SOFT);
+	rvkvm_vcpu_sync_irq(vcpu, hvip, IRQ_PMU_OVF);
 }
 
 /**
@@ -446,8 +467,11 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
-	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu))
+	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu)) {
 		rvkvm_vcpu_reset_loaded(vcpu);
+		/* Outside reset_loaded: perf may sleep, preemption may not. */
+		rvkvm_pmu_vcpu_reset(vcpu);
+	}
 	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
 		rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_process_tlb_requests(vcpu);

@@ -155,6 +155,8 @@ struct rvkvm_timer {
 	bool armed;			/* without Sstc: the hrtimer runs */
 };
 
+struct rvkvm_pmu;
+
 /* What a pending userspace exit must complete at the next KVM_RUN. */
 enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
@@ -219,6 +221,8 @@ struct kvm_vcpu_arch {
 			} boot;
 
 			struct rvkvm_timer timer;
+			/* SBI PMU counters, NULL without (vcpu_pmu.c). */
+			struct rvkvm_pmu *pmu;
 		};
 		/* Pads us to the host's size: see layout.c. */
 		u8 __host_size[RVKVM_HOST_ARCH_SIZE];

@@ -48,5 +48,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_srst;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_ipi;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_rfence;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
+extern const struct rvkvm_sbi_ext rvkvm_sbi_pmu;
 
 #endif /* __RVKVM_SBI_H */
