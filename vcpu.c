@@ -332,31 +332,28 @@ static void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
 	csr_write(CSR_HVIP, hvip);
 }
 
-/* Guest clearing of @irq through sip: see rvkvm_vcpu_sync_irqs(). */
-static void rvkvm_vcpu_sync_irq(struct kvm_vcpu *vcpu, unsigned long hvip,
-				unsigned int irq)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-
-	if (!test_bit(irq, &a->irqs_pending) ||
-	    test_bit(irq, &a->irqs_pending_mask))
-		return;
-	if (!(hvip & BIT(irq)))
-		clear_bit(irq, &a->irqs_pending);
-}
+/* Interrupts the guest can clear itself, through sip. */
+#define RVKVM_GUEST_CLEARED	(BIT(IRQ_VS_SOFT) | BIT(IRQ_PMU_OVF))
 
 /*
- * After exit: the guest may have cleared its own software interrupt
- * (or its counter overflow, LCOFI) through sip, which writes that hvip
- * bit.  Fold that back unless a newer level from outside is already on
- * its way.
+ * After exit: the guest may have cleared its own software interrupt (or
+ * its counter overflow, LCOFI) through sip, which writes that hvip bit.
+ * Fold that back unless a newer level from outside is already on its
+ * way.  hvip is only read when one of them is pending: most exits skip.
  */
 static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
 {
-	unsigned long hvip = csr_read(CSR_HVIP);
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	unsigned long mine, gone;
+	unsigned int irq;
 
-	rvkvm_vcpu_sync_irq(vcpu, hvip, IRQ_VS_SOFT);
-	rvkvm_vcpu_sync_irq(vcpu, hvip, IRQ_PMU_OVF);
+	mine = READ_ONCE(a->irqs_pending) & ~READ_ONCE(a->irqs_pending_mask) &
+	       RVKVM_GUEST_CLEARED;
+	if (likely(!mine))
+		return;
+	gone = mine & ~csr_read(CSR_HVIP);
+	for_each_set_bit(irq, &gone, BITS_PER_LONG)
+		clear_bit(irq, &a->irqs_pending);
 }
 
 /**
