@@ -31,6 +31,7 @@ int kvm_arch_enable_virtualization_cpu(void)
 	/* Counter access is filtered by the guest's own scounteren. */
 	csr_write(CSR_HCOUNTEREN, -1UL);
 	csr_write(CSR_HVIP, 0);
+	rvkvm_aia_enable_cpu();
 	return 0;
 }
 
