@@ -9,7 +9,8 @@
  *
  * Guest: a value set in siselect through ONE_REG is what the guest reads
  * with csrr, and what the guest writes is what ONE_REG reads after the
- * exit (vsiselect really switched).  With a host Smstateen the guest
+ * exit (vsiselect really switched); iprio1/2 lose no more than WARL
+ * bits across a run.  With a host Smstateen the guest
  * reaches siselect and sstateen0 only while its ISA has Ssaia and
  * Smstateen (hstateen0); otherwise it takes an illegal instruction.
  * The guest reports through a forwarded SBI call (a7 in the experimental
@@ -184,19 +185,48 @@ static unsigned long guest_run(unsigned long *a0)
 	return vcpu->run->riscv_sbi.args[2];
 }
 
+/* Byte fields of iprio1/2: hardware may make any of them read-only zero. */
+#define IPRIO1_VAL	0x0807060504030201ul
+#define IPRIO2_VAL	0x100f0e0d0c0b0a09ul
+
+/*
+ * Across a run the iprio values may lose bits (WARL), never gain any;
+ * the rv32 halves have no hardware on rv64 and come back as set.
+ */
+static void check_aia_after_run(void)
+{
+	unsigned long p1 = 0, p2 = 0, v;
+	bool halves = true;
+	u64 i;
+
+	TEST_ASSERT(!get(AIA_REG(iprio1), &p1) && !get(AIA_REG(iprio2), &p2),
+		    "cannot read iprio1/2");
+	ksft_print_msg("iprio1 0x%lx, iprio2 0x%lx after the run\n", p1, p2);
+	for (i = AIA_REG(sieh); i <= AIA_REG(iprio2h); i++)
+		halves &= !get(i, &v) && v == 0x500 + (i & 0xff);
+	ksft_test_result(!(p1 & ~IPRIO1_VAL) && !(p2 & ~IPRIO2_VAL) && halves,
+			 "iprio1/2 and the rv32 halves survive a run\n");
+}
+
 static void test_guest_siselect(void)
 {
 	struct kvm_vm *vm = guest_create(GUEST_SISELECT, 0x3a);
 	unsigned long a0, v;
-	bool ok;
+	bool ok = true;
+	u64 i;
 
-	TEST_ASSERT(!set(AIA_REG(siselect), 0x35), "cannot set siselect");
+	for (i = AIA_REG(sieh); i <= AIA_REG(iprio2h); i++)
+		ok &= !set(i, 0x500 + (i & 0xff));
+	TEST_ASSERT(ok && !set(AIA_REG(siselect), 0x35) &&
+		    !set(AIA_REG(iprio1), IPRIO1_VAL) &&
+		    !set(AIA_REG(iprio2), IPRIO2_VAL), "cannot set AIA CSRs");
 	ok = guest_run(&a0) == NO_TRAP;
 	ksft_test_result(ok && a0 == 0x35,
 			 "guest reads the siselect ONE_REG set (0x%lx)\n", a0);
 	ksft_test_result(ok && !get(AIA_REG(siselect), &v) && v == 0x3a,
 			 "ONE_REG reads the siselect the guest wrote (0x%lx)\n",
 			 v);
+	check_aia_after_run();
 	kvm_vm_free(vm);
 }
 
@@ -228,6 +258,7 @@ static void test_guest(bool ssaia, bool smstateen_host)
 	} else {
 		ksft_test_result_skip("guest siselect: host has no Ssaia\n");
 		ksft_test_result_skip("guest siselect written back: host has no Ssaia\n");
+		ksft_test_result_skip("iprio after a run: host has no Ssaia\n");
 	}
 
 	if (!smstateen_host) {
@@ -259,7 +290,7 @@ int main(void)
 	struct kvm_vm *vm;
 
 	ksft_print_header();
-	ksft_set_plan(17);
+	ksft_set_plan(18);
 	intree = !rvkvm_module_is_ours();
 
 	vm = vm_create_barebones();
