@@ -36,6 +36,7 @@ int kvm_arch_enable_virtualization_cpu(void)
 	csr_write(CSR_HCOUNTEREN, BIT(CSR_TIME - CSR_CYCLE));
 	csr_write(CSR_HVIP, 0);
 	rvkvm_pmu_enable_cpu();
+	rvkvm_aia_enable_cpu();
 	return 0;
 }
 

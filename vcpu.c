@@ -56,6 +56,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	rvkvm_timer_vcpu_reset(vcpu);
 	rvkvm_vcpu_fp_reset(vcpu);
 	rvkvm_vcpu_vector_reset(vcpu);
+	rvkvm_aia_vcpu_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -171,6 +172,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
 	rvkvm_timer_load(vcpu);
+	rvkvm_aia_vcpu_load(vcpu);
 
 	rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_fp_load(vcpu);
@@ -201,6 +203,7 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
 	rvkvm_timer_put(vcpu);
+	rvkvm_aia_vcpu_put(vcpu);
 }
 
 /**
@@ -554,6 +557,7 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 	csr_write(CSR_HENVCFG, henvcfg);
 	rvkvm_vcpu_fp_config(vcpu);
 	rvkvm_vcpu_vector_config(vcpu);
+	rvkvm_aia_vcpu_config(vcpu);
 }
 
 /**
