@@ -3,8 +3,11 @@
 # rvkvm: out-of-tree RISC-V KVM (kvm.ko).
 #
 #   make            fetch what is missing, build kvm.ko for the reference kernel
-#   make run        boot the emulated host, load kvm.ko, show what it reports
+#   make run        boot the emulated host, load kvm.ko, boot a guest in it
+#                   with QEMU -accel kvm; GUEST_SMP=N GUEST_MEM=512M|1G
+#                   GUEST_KERNEL=Image GUEST_INITRD=cpio.gz GUEST_SHELL=1
 #   make check      lint, build, and run the tests in the emulated host
+#   make bench      figures: the guest's boot time, ours and Debian's kvm.ko
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
 #                   native build on a RISC-V host (no cache, no build root)
 #
@@ -33,7 +36,7 @@ KBUILD := $(KBUILD_NOM) M=$(CURDIR)
 OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
-	check run layout-guard-test
+	check run bench layout-guard-test
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -83,4 +86,9 @@ check: all selftests
 	scripts/hostrun $(foreach l,$(CHECK_LISTS),--list $(l))
 
 run: all selftests
-	scripts/hostrun --list tests/run.list
+	VMM_SMP=$(GUEST_SMP) VMM_MEM=$(GUEST_MEM) VMM_KERNEL=$(GUEST_KERNEL) \
+	VMM_INITRD=$(GUEST_INITRD) VMM_TASK=$(if $(GUEST_SHELL),shell) \
+	scripts/hostrun $(if $(GUEST_SHELL),--shell) --list tests/run.list
+
+bench: all selftests
+	scripts/hostrun --list tests/bench.list

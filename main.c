@@ -5,6 +5,7 @@
  * generic KVM core.
  */
 #include <rvkvm/rvkvm.h>
+#include <rvkvm/pmu.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <asm/cpufeature.h>
@@ -28,9 +29,14 @@ int kvm_arch_enable_virtualization_cpu(void)
 {
 	csr_write(CSR_HEDELEG, RVKVM_HEDELEG);
 	csr_write(CSR_HIDELEG, RVKVM_HIDELEG);
-	/* Counter access is filtered by the guest's own scounteren. */
-	csr_write(CSR_HCOUNTEREN, -1UL);
+	/*
+	 * Only time reads straight from the hart: the guest's counters are
+	 * virtual (vcpu_pmu.c), so cycle, instret and hpmcounterN trap.
+	 */
+	csr_write(CSR_HCOUNTEREN, BIT(CSR_TIME - CSR_CYCLE));
 	csr_write(CSR_HVIP, 0);
+	rvkvm_pmu_enable_cpu();
+	rvkvm_aia_enable_cpu();
 	return 0;
 }
 
@@ -45,6 +51,7 @@ void kvm_arch_disable_virtualization_cpu(void)
 {
 	csr_write(CSR_VSIE, 0);
 	csr_write(CSR_HVIP, 0);
+	rvkvm_pmu_disable_cpu();
 	csr_write(CSR_HEDELEG, 0);
 	csr_write(CSR_HIDELEG, 0);
 }

@@ -3,6 +3,7 @@
  * vCPU lifetime, the run loop, interrupts, vCPU ioctls and statistics.
  */
 #include <rvkvm/rvkvm.h>
+#include <rvkvm/pmu.h>
 #include <linux/entry-kvm.h>
 
 #define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
@@ -56,6 +57,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	rvkvm_vcpu_fp_reset(vcpu);
 	rvkvm_vcpu_vector_reset(vcpu);
 	rvkvm_sta_reset(vcpu);
+	rvkvm_aia_vcpu_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -103,6 +105,11 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	r = rvkvm_vcpu_vector_create(vcpu);
 	if (r)
 		return r;
+	r = rvkvm_pmu_vcpu_create(vcpu);
+	if (r) {
+		rvkvm_vcpu_vector_destroy(vcpu);
+		return r;
+	}
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
@@ -135,6 +142,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_timer_vcpu_destroy(vcpu);
+	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
 	rvkvm_vcpu_vector_destroy(vcpu);
 }
@@ -165,6 +173,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
 	rvkvm_timer_load(vcpu);
+	rvkvm_aia_vcpu_load(vcpu);
 
 	rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_fp_load(vcpu);
@@ -196,6 +205,7 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
 	rvkvm_timer_put(vcpu);
+	rvkvm_aia_vcpu_put(vcpu);
 }
 
 /**
@@ -223,8 +233,11 @@ static bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu)
 {
 	/* vsie holds S-level enables, one bit below their VS hvip bits. */
 	unsigned long enabled = vcpu->arch.csr.vsie << 1;
+	unsigned long pending = READ_ONCE(vcpu->arch.irqs_pending);
 
-	return READ_ONCE(vcpu->arch.irqs_pending) & enabled & RVKVM_VS_IRQS;
+	/* LCOFI (Sscofpmf) has its enable at its own bit, as in sie. */
+	return (pending & enabled & RVKVM_VS_IRQS) ||
+	       (pending & vcpu->arch.csr.vsie & BIT(IRQ_PMU_OVF));
 }
 
 /**
@@ -292,7 +305,7 @@ vm_fault_t kvm_arch_vcpu_fault(struct kvm_vcpu *vcpu, struct vm_fault *vmf)
 /**
  * rvkvm_vcpu_set_irq() - raise or lower a VS interrupt of @vcpu
  * @vcpu: the vCPU
- * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER or IRQ_VS_EXT
+ * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER, IRQ_VS_EXT or IRQ_PMU_OVF
  * @level: raise or lower
  *
  * Safe from any context: the bit lands in irqs_pending and is marked in
@@ -324,20 +337,28 @@ static void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
 	csr_write(CSR_HVIP, hvip);
 }
 
+/* Interrupts the guest can clear itself, through sip. */
+#define RVKVM_GUEST_CLEARED	(BIT(IRQ_VS_SOFT) | BIT(IRQ_PMU_OVF))
+
 /*
- * After exit: the guest may have cleared its own software interrupt
- * through sip, which writes hvip.VSSIP.  Fold that back unless a newer
- * level from outside is already on its way.
+ * After exit: the guest may have cleared its own software interrupt (or
+ * its counter overflow, LCOFI) through sip, which writes that hvip bit.
+ * Fold that back unless a newer level from outside is already on its
+ * way.  hvip is only read when one of them is pending: most exits skip.
  */
 static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
+	unsigned long mine, gone;
+	unsigned int irq;
 
-	if (!test_bit(IRQ_VS_SOFT, &a->irqs_pending) ||
-	    test_bit(IRQ_VS_SOFT, &a->irqs_pending_mask))
+	mine = READ_ONCE(a->irqs_pending) & ~READ_ONCE(a->irqs_pending_mask) &
+	       RVKVM_GUEST_CLEARED;
+	if (likely(!mine))
 		return;
-	if (!(csr_read(CSR_HVIP) & BIT(IRQ_VS_SOFT)))
-		clear_bit(IRQ_VS_SOFT, &a->irqs_pending);
+	gone = mine & ~csr_read(CSR_HVIP);
+	for_each_set_bit(irq, &gone, BITS_PER_LONG)
+		clear_bit(irq, &a->irqs_pending);
 }
 
 /**
@@ -448,8 +469,11 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
-	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu))
+	if (kvm_check_request(KVM_REQ_VCPU_RESET, vcpu)) {
 		rvkvm_vcpu_reset_loaded(vcpu);
+		/* Outside reset_loaded: perf may sleep, preemption may not. */
+		rvkvm_pmu_vcpu_reset(vcpu);
+	}
 	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
 		rvkvm_gstage_load_hgatp(vcpu);
 	if (kvm_check_request(KVM_REQ_STEAL_UPDATE, vcpu))
@@ -537,6 +561,7 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 	csr_write(CSR_HENVCFG, henvcfg);
 	rvkvm_vcpu_fp_config(vcpu);
 	rvkvm_vcpu_vector_config(vcpu);
+	rvkvm_aia_vcpu_config(vcpu);
 }
 
 /**

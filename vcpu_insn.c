@@ -5,6 +5,7 @@
  * instructions (WFI, WRS, CSR accesses).
  */
 #include <rvkvm/rvkvm.h>
+#include <rvkvm/pmu.h>
 #include <linux/moduleparam.h>
 
 /*
@@ -256,6 +257,8 @@ static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
  */
 static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
 	{ CSR_SEED, 1, rvkvm_csr_seed },
+	/* cycle, time, instret, hpmcounter3..31: all but time trap. */
+	{ CSR_CYCLE, 32, rvkvm_pmu_csr_read },
 };
 
 static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)

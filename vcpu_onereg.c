@@ -546,6 +546,79 @@ static int csr_general_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 	return 0;
 }
 
+/* --- CSR, AIA and Smstateen subtypes (vcpu_aia.c switches them) -------- */
+
+/*
+ * Listed and accessible only while the guest's ISA has the extension,
+ * which it can only have when the host has it.  6.12 lists them the same
+ * way but lets AIA ids through without Ssaia (reading 0, ignoring writes)
+ * and answers EINVAL for sstateen0 without a host Smstateen; here an
+ * absent register is ENOENT like any other.
+ */
+#define RVKVM_AIA_CSR(name, member)					\
+	[KVM_REG_RISCV_CSR_AIA_REG(name)] = offsetof(struct rvkvm_aia_csrs, member)
+
+/* On rv64 the upper halves have no hardware: they are only kept. */
+static const unsigned int rvkvm_aia_csr_offset[] = {
+	RVKVM_AIA_CSR(siselect,	vsiselect),
+	RVKVM_AIA_CSR(iprio1,	hviprio1),
+	RVKVM_AIA_CSR(iprio2,	hviprio2),
+	RVKVM_AIA_CSR(sieh,	vsieh),
+	RVKVM_AIA_CSR(siph,	hviph),
+	RVKVM_AIA_CSR(iprio1h,	hviprio1h),
+	RVKVM_AIA_CSR(iprio2h,	hviprio2h),
+};
+
+static_assert(ARRAY_SIZE(rvkvm_aia_csr_offset) ==
+	      RVKVM_NR_UL(struct kvm_riscv_aia_csr));
+static_assert(RVKVM_NR_UL(struct kvm_riscv_smstateen_csr) == 1);
+
+static bool csr_aia_present(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_SSAIA);
+}
+
+static unsigned long *rvkvm_aia_csr_slot(struct kvm_vcpu *vcpu,
+					 unsigned long index)
+{
+	return (unsigned long *)((u8 *)&vcpu->arch.aia +
+				 rvkvm_aia_csr_offset[index]);
+}
+
+static int csr_aia_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		       union rvkvm_reg_val *val)
+{
+	val->ul = *rvkvm_aia_csr_slot(vcpu, reg->index);
+	return 0;
+}
+
+static int csr_aia_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		       const union rvkvm_reg_val *val)
+{
+	*rvkvm_aia_csr_slot(vcpu, reg->index) = val->ul;
+	return 0;
+}
+
+static bool csr_smstateen_present(struct kvm_vcpu *vcpu, unsigned long index)
+{
+	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_SMSTATEEN);
+}
+
+/* Stored as given: the hardware drops what it lacks when it is loaded. */
+static int csr_smstateen_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			     union rvkvm_reg_val *val)
+{
+	val->ul = vcpu->arch.sstateen0;
+	return 0;
+}
+
+static int csr_smstateen_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+			     const union rvkvm_reg_val *val)
+{
+	vcpu->arch.sstateen0 = val->ul;
+	return 0;
+}
+
 /* --- TIMER (vcpu_timer.c) ----------------------------------------------- */
 
 static int timer_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
@@ -993,10 +1066,18 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 		.type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_GENERAL,
 		.size = RVKVM_UL, .nr = ARRAY_SIZE(rvkvm_csr_offset),
 		.get = csr_general_get, .set = csr_general_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA,
+		.size = RVKVM_UL, .nr = ARRAY_SIZE(rvkvm_aia_csr_offset),
+		.present = csr_aia_present,
+		.get = csr_aia_get, .set = csr_aia_set, RVKVM_LISTED,
+	}, {
+		.type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_SMSTATEEN,
+		.size = RVKVM_UL,
+		.nr = RVKVM_NR_UL(struct kvm_riscv_smstateen_csr),
+		.present = csr_smstateen_present,
+		.get = csr_smstateen_get, .set = csr_smstateen_set, RVKVM_LISTED,
 	},
-	/* Not implemented yet: unknown ids, not listed. */
-	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_AIA },
-	{ .type = KVM_REG_RISCV_CSR | KVM_REG_RISCV_CSR_SMSTATEEN },
 	{
 		.type = KVM_REG_RISCV_TIMER, .size = sizeof(u64),
 		.nr = sizeof(struct kvm_riscv_timer) / sizeof(u64),

@@ -45,6 +45,7 @@ static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_dbcn,
 	&rvkvm_sbi_time,
 	&rvkvm_sbi_sta,
+	&rvkvm_sbi_pmu,
 	&rvkvm_sbi_experimental,
 	&rvkvm_sbi_vendor,
 };

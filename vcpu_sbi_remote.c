@@ -7,34 +7,63 @@
  * stopped now.
  */
 #include <rvkvm/sbi.h>
+#include <rvkvm/pmu.h>
 
 /**
  * rvkvm_sbi_send_ipi() - raise the VS software interrupt of each target
- * @kvm: the VM
- * @targets: vCPU indices, from rvkvm_sbi_hart_mask()
+ * @vcpu: the sender, which counts the IPI_SENT firmware event
+ * @targets: vCPU indices, from rvkvm_sbi_hart_mask(); each counts
+ *           IPI_RCVD
  */
-void rvkvm_sbi_send_ipi(struct kvm *kvm, const unsigned long *targets)
+void rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *targets)
 {
 	struct kvm_vcpu *t;
 	unsigned long i;
 
-	kvm_for_each_vcpu(i, t, kvm)
-		if (test_bit(t->vcpu_idx, targets))
+	rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_IPI_SENT);
+	kvm_for_each_vcpu(i, t, vcpu->kvm) {
+		if (test_bit(t->vcpu_idx, targets)) {
+			rvkvm_pmu_fw_event(t, SBI_PMU_FW_IPI_RCVD);
 			rvkvm_vcpu_set_irq(t, IRQ_VS_SOFT, true);
+		}
+	}
 }
 
 /**
  * rvkvm_sbi_remote_fence() - have each target fence before it next runs
- * @kvm: the VM
- * @icache: FENCE.I; otherwise drop the VM's VS-stage translations, all
- *          of them whatever range or ASID was asked for
+ * @vcpu: the sender
+ * @fid: SBI_EXT_RFENCE_REMOTE_FENCE_I, _SFENCE_VMA or _SFENCE_VMA_ASID
  * @targets: vCPU indices, from rvkvm_sbi_hart_mask()
+ *
+ * Address ranges and ASIDs are honoured by flushing more, not less: the
+ * whole of the VM's VS-stage translations on each target.  The sender
+ * counts the call's *_SENT firmware event, each target its *_RCVD.
  */
-void rvkvm_sbi_remote_fence(struct kvm *kvm, bool icache,
+void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
 			    unsigned long *targets)
 {
-	kvm_make_vcpus_request_mask(kvm, icache ? KVM_REQ_FENCE_I :
-				    KVM_REQ_HFENCE_VVMA_ALL, targets);
+	unsigned int req = KVM_REQ_HFENCE_VVMA_ALL, sent;
+	struct kvm_vcpu *t;
+	unsigned long i;
+
+	switch (fid) {
+	case SBI_EXT_RFENCE_REMOTE_FENCE_I:
+		req = KVM_REQ_FENCE_I;
+		sent = SBI_PMU_FW_FENCE_I_SENT;
+		break;
+	case SBI_EXT_RFENCE_REMOTE_SFENCE_VMA:
+		sent = SBI_PMU_FW_SFENCE_VMA_SENT;
+		break;
+	default:
+		sent = SBI_PMU_FW_SFENCE_VMA_ASID_SENT;
+		break;
+	}
+	/* Each SBI *_RCVD firmware event code follows its *_SENT. */
+	rvkvm_pmu_fw_event(vcpu, sent);
+	kvm_for_each_vcpu(i, t, vcpu->kvm)
+		if (test_bit(t->vcpu_idx, targets))
+			rvkvm_pmu_fw_event(t, sent + 1);
+	kvm_make_vcpus_request_mask(vcpu->kvm, req, targets);
 }
 
 static int rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
@@ -47,7 +76,7 @@ static int rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, call->args[0],
 					  call->args[1], targets);
 	if (!call->error)
-		rvkvm_sbi_send_ipi(vcpu->kvm, targets);
+		rvkvm_sbi_send_ipi(vcpu, targets);
 	return RVKVM_RESUME;
 }
 
@@ -58,10 +87,6 @@ const struct rvkvm_sbi_ext rvkvm_sbi_ipi = {
 	.handle = rvkvm_sbi_ipi_handle,
 };
 
-/*
- * Address ranges and ASIDs are honoured by flushing more, not less: the
- * whole of the VM's VS-stage translations on each target.
- */
 static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,
 				   struct rvkvm_sbi_call *call)
 {
@@ -79,8 +104,7 @@ static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, call->args[0],
 					  call->args[1], targets);
 	if (!call->error)
-		rvkvm_sbi_remote_fence(vcpu->kvm, call->fid ==
-				       SBI_EXT_RFENCE_REMOTE_FENCE_I, targets);
+		rvkvm_sbi_remote_fence(vcpu, call->fid, targets);
 	return RVKVM_RESUME;
 }
 

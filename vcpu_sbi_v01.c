@@ -8,6 +8,7 @@
  * VMM and goes to userspace.
  */
 #include <rvkvm/sbi.h>
+#include <rvkvm/pmu.h>
 
 /* asm/sbi.h names these only with CONFIG_RISCV_SBI_V01, which 6.12 lacks. */
 enum rvkvm_sbi_v01_eid {
@@ -89,6 +90,19 @@ static int rvkvm_v01_targets(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call,
 	return 0;
 }
 
+/* Each legacy fence is the RFENCE call of the same name. */
+static unsigned long rvkvm_v01_fence_fid(unsigned long eid)
+{
+	switch (eid) {
+	case RVKVM_V01_REMOTE_FENCE_I:
+		return SBI_EXT_RFENCE_REMOTE_FENCE_I;
+	case RVKVM_V01_REMOTE_SFENCE_VMA:
+		return SBI_EXT_RFENCE_REMOTE_SFENCE_VMA;
+	default:
+		return SBI_EXT_RFENCE_REMOTE_SFENCE_VMA_ASID;
+	}
+}
+
 /* send_ipi and the three remote fences: they act on a hart mask. */
 static int rvkvm_v01_to_harts(struct kvm_vcpu *vcpu,
 			      struct rvkvm_sbi_call *call)
@@ -102,10 +116,9 @@ static int rvkvm_v01_to_harts(struct kvm_vcpu *vcpu,
 	if (call->trapped || call->error)
 		return RVKVM_RESUME;
 	if (call->eid == RVKVM_V01_SEND_IPI)
-		rvkvm_sbi_send_ipi(vcpu->kvm, targets);
+		rvkvm_sbi_send_ipi(vcpu, targets);
 	else
-		rvkvm_sbi_remote_fence(vcpu->kvm,
-				       call->eid == RVKVM_V01_REMOTE_FENCE_I,
+		rvkvm_sbi_remote_fence(vcpu, rvkvm_v01_fence_fid(call->eid),
 				       targets);
 	return RVKVM_RESUME;
 }
@@ -123,6 +136,7 @@ static int rvkvm_sbi_v01_handle(struct kvm_vcpu *vcpu,
 		/* RV32 passes the 64-bit compare in a0 (low) and a1 (high). */
 		if (!IS_ENABLED(CONFIG_64BIT))
 			cycles |= (u64)call->args[1] << 32;
+		rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_SET_TIMER);
 		rvkvm_timer_set_compare(vcpu, cycles);
 		return RVKVM_RESUME;
 	case RVKVM_V01_CONSOLE_PUTCHAR:

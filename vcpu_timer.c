@@ -19,6 +19,7 @@
  * Nothing here runs per exit.
  */
 #include <rvkvm/sbi.h>
+#include <rvkvm/pmu.h>
 #include <linux/math64.h>
 #include <asm/delay.h>
 #include <asm/timex.h>
@@ -408,6 +409,7 @@ static int rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
 	/* RV32 passes the 64-bit compare in a0 (low) and a1 (high). */
 	if (!IS_ENABLED(CONFIG_64BIT))
 		cycles |= (u64)call->args[1] << 32;
+	rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_SET_TIMER);
 	rvkvm_timer_set_compare(vcpu, cycles);
 	call->error = SBI_SUCCESS;
 	call->value = 0;

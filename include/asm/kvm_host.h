@@ -118,6 +118,18 @@ struct rvkvm_vs_csrs {
 };
 
 /*
+ * The guest's AIA CSRs, in the order of the uapi's struct
+ * kvm_riscv_aia_csr (ONE_REG CSR_AIA).  With a host that has Ssaia the
+ * first three live in vsiselect, hviprio1 and hviprio2 while the vCPU is
+ * loaded (vcpu_aia.c); the upper halves exist in hardware on rv32 only
+ * and are just kept here for userspace, as 6.12 keeps them.
+ */
+struct rvkvm_aia_csrs {
+	unsigned long vsiselect, hviprio1, hviprio2;
+	unsigned long vsieh, hviph, hviprio1h, hviprio2h;
+};
+
+/*
  * The F/D register file as it sits in memory while not in the hardware:
  * always 64-bit registers, since the host has D whenever it has F.
  */
@@ -134,6 +146,7 @@ struct rvkvm_vcpu_config {
 	unsigned long mimpid;
 	unsigned long hedeleg;		/* hedeleg while this vCPU runs */
 	u64 henvcfg;			/* derived from isa at first run */
+	u64 hstateen0;			/* likewise, with Smstateen hosts */
 };
 
 /* A guest load or store that exits to be emulated (vcpu_insn.c). */
@@ -170,6 +183,8 @@ struct rvkvm_sta {
 	struct gfn_to_hva_cache ghc;	/* keyed by shmem */
 };
 
+struct rvkvm_pmu;
+
 /* What a pending userspace exit must complete at the next KVM_RUN. */
 enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
@@ -195,6 +210,11 @@ struct kvm_vcpu_arch {
 			struct rvkvm_vs_csrs csr;
 			struct rvkvm_vcpu_config cfg;
 			unsigned long host_senvcfg;
+
+			/* AIA and Smstateen: switched at vcpu_load/put only. */
+			struct rvkvm_aia_csrs aia;
+			unsigned long sstateen0;
+			unsigned long host_sstateen0;
 
 			enum rvkvm_pending_exit pending;
 			struct rvkvm_mmio mmio;
@@ -235,6 +255,8 @@ struct kvm_vcpu_arch {
 
 			struct rvkvm_timer timer;
 			struct rvkvm_sta sta;
+			/* SBI PMU counters, NULL without (vcpu_pmu.c). */
+			struct rvkvm_pmu *pmu;
 		};
 		/* Pads us to the host's size: see layout.c. */
 		u8 __host_size[RVKVM_HOST_ARCH_SIZE];

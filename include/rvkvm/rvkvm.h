@@ -74,6 +74,13 @@ void rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_vector_config(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_vector_reset(struct kvm_vcpu *vcpu);
 
+/* vcpu_aia.c */
+void rvkvm_aia_enable_cpu(void);
+void rvkvm_aia_vcpu_config(struct kvm_vcpu *vcpu);
+void rvkvm_aia_vcpu_reset(struct kvm_vcpu *vcpu);
+void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu);
+void rvkvm_aia_vcpu_put(struct kvm_vcpu *vcpu);
+
 /* vcpu_exit.c */
 int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,

@@ -48,8 +48,8 @@ long rvkvm_sbi_hart_mask(struct kvm *kvm, unsigned long hmask,
 			 unsigned long hbase, unsigned long *vcpus);
 
 /* vcpu_sbi_remote.c, vcpu_sbi_srst.c: shared with the v0.1 calls */
-void rvkvm_sbi_send_ipi(struct kvm *kvm, const unsigned long *targets);
-void rvkvm_sbi_remote_fence(struct kvm *kvm, bool icache,
+void rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *targets);
+void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
 			    unsigned long *targets);
 int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason);
 
@@ -61,5 +61,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_rfence;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
 extern const struct rvkvm_sbi_ext rvkvm_sbi_sta;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_v01;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_pmu;
 
 #endif /* __RVKVM_SBI_H */

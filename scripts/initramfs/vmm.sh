@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+#
+# Running a real VMM inside the emulated host: trixie's QEMU 10 with
+# -accel kvm on whatever kvm.ko is loaded, booting Debian's kernel with
+# scripts/guest/init as the guest (packed by scripts/vmm-pack).  Sourced
+# by the tests that need it ("# rvkvm-needs: vmm").
+#
+# Settings, from the environment or /rvkvm/vmm.env (what `make run` was
+# given, see stage_vmm_env in scripts/hostrun): VMM_SMP (2), VMM_MEM (1G),
+# VMM_KERNEL and VMM_INITRD (the packed guest), VMM_TIMEOUT (s, 600).
+
+# shellcheck disable=SC1091 # written by scripts/hostrun
+[ -f /rvkvm/vmm.env ] && . /rvkvm/vmm.env
+
+VMM_QEMU_ROOT=/vmm/qemu
+VMM_SMP=${VMM_SMP:-2}
+VMM_MEM=${VMM_MEM:-1G}
+VMM_KERNEL=${VMM_KERNEL:-/vmm/guest/Image}
+VMM_INITRD=${VMM_INITRD:-/vmm/guest/initrd.cpio.gz}
+VMM_TIMEOUT=${VMM_TIMEOUT:-600}
+
+# qemu-system-riscv64, through its own ld.so: the emulated host has no
+# /lib of its own (busybox is static).
+vmm_qemu() {
+	"$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
+		--library-path "$VMM_QEMU_ROOT/usr/lib/riscv64-linux-gnu" \
+		"$VMM_QEMU_ROOT/usr/bin/qemu-system-riscv64" "$@"
+}
+
+# The guest's shell on this console, for `make run GUEST_SHELL=1`.
+vmm_interactive() {
+	echo "rvkvm: booting the guest with a shell on this console;" \
+		"exit the shell to power it off (or Ctrl-a x to kill QEMU)"
+	vmm_qemu -M virt -accel kvm -cpu host -smp "$VMM_SMP" -m "$VMM_MEM" \
+		-nographic -bios none -kernel "$VMM_KERNEL" \
+		-initrd "$VMM_INITRD" -append "$(vmm_append shell)"
+	echo "rvkvm: QEMU exit status $?"
+}
+
+# The command line of a guest that runs task $1 with argument $2; the
+# kernel's own messages are left out with VMM_QUIET=1 (each console byte
+# is an exit to QEMU, a slow one in an emulated host).
+vmm_append() {
+	echo "console=ttyS0 panic=-1${VMM_QUIET:+ quiet} rvkvm.task=$1${2:+ rvkvm.arg=$2}"
+}
+
+# vmm_guest LOG TASK ARG [QEMU ARGS...]: boot a guest that runs TASK,
+# its console both shown (each line prefixed with "guest| ") and kept in
+# LOG.  Returns QEMU's exit status (137: killed after VMM_TIMEOUT s).
+# Sets VMM_UP: seconds from QEMU's start to the guest's first line of
+# userspace, or "-" if it never came.
+vmm_guest() {
+	local log=$1 task=$2 arg=$3 t0 st
+
+	shift 3
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	: > "$log"
+	{
+		timeout -s KILL "$VMM_TIMEOUT" \
+			"$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
+			--library-path "$VMM_QEMU_ROOT/usr/lib/riscv64-linux-gnu" \
+			"$VMM_QEMU_ROOT/usr/bin/qemu-system-riscv64" \
+			-M virt -accel kvm -cpu host -smp "$VMM_SMP" \
+			-m "$VMM_MEM" -nographic -bios none \
+			-kernel "$VMM_KERNEL" -initrd "$VMM_INITRD" \
+			-append "$(vmm_append "$task" "$arg")" "$@" < /dev/null 2>&1
+		echo "rvkvm-vmm: qemu exit $?"
+	} | awk -v t0="$t0" -v lf="$log" '
+		/rvkvm-guest: up / && !up {
+			getline u < "/proc/uptime"; close("/proc/uptime")
+			split(u, f, " "); up = f[1] - t0
+			printf "rvkvm-vmm: guest userspace %.2f s after QEMU start\n", up >> lf; close(lf)
+		}
+		{ print "guest| " $0; fflush(); print $0 >> lf; close(lf) }'
+	st=$(sed -n 's/^rvkvm-vmm: qemu exit //p' "$log" | tail -n 1)
+	VMM_UP=$(sed -n 's/^rvkvm-vmm: guest userspace \([0-9.]*\) s.*/\1/p' "$log")
+	VMM_UP=${VMM_UP:--}
+	return "${st:-137}"
+}
+
+# The value after "rvkvm-guest: KEY " in LOG (the last one).
+vmm_said() {
+	sed -n "s/^rvkvm-guest: $2 //p" "$1" | tr -d '\r' | tail -n 1
+}
+
+# What the guest's gen TAG MIB hashes to, computed on the build machine.
+vmm_expected() {
+	sed -n "s/^sha $1 $2 //p" /vmm/guest/expected
+}
+
+# A QEMU monitor on fifos: vmm_mon_args DIR gives QEMU's arguments,
+# vmm_mon DIR CMD sends a command, and DIR/mon.log collects the replies.
+vmm_mon_args() {
+	rm -f "$1/mon.in" "$1/mon.out"
+	mkfifo "$1/mon.in" "$1/mon.out"
+	echo "-chardev pipe,id=mon0,path=$1/mon -mon chardev=mon0,mode=readline"
+}
+
+vmm_mon_start() {
+	: > "$1/mon.log"
+	cat "$1/mon.out" >> "$1/mon.log" &
+}
+
+# A QEMU that is gone has no reader on the fifo: give up after 10 s.
+vmm_mon() {
+	timeout 10 sh -c 'echo "$1" > "$0"' "$1/mon.in" "$2" ||
+		echo "rvkvm-vmm: monitor command '$2' not taken" >> "$1/mon.log"
+}
+
+# Wait up to $3 s for a line matching the ERE $2 in file $1.
+vmm_wait_for() {
+	local i=0
+
+	while [ $i -lt $(($3 * 4)) ]; do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.25
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# Fail if the guest's kernel logged a warning, an oops, a stall or a
+# failed check of scripts/guest/init, in any of the logs given.
+vmm_guest_clean() {
+	local bad
+
+	bad=$(grep -hE "$RVKVM_FORBIDDEN|rcu: INFO|rvkvm-guest: FAIL" "$@")
+	[ -z "$bad" ] || fail "the guest says: $(echo "$bad" | head -n 5)"
+}

@@ -1,0 +1,134 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+# rvkvm-needs: vmm
+#
+# tests/guest_snapshot.sh MODULE...: save and restore a running guest
+# across QEMU processes, and across kvm modules.  The guest keeps 64 MiB
+# of data in RAM and ticks every 0.25 s (scripts/guest/init, ticker).
+# Under the first MODULE (ours or intree) QEMU boots it; at each next
+# MODULE, QEMU stops the guest and migrates it to a file
+# (migrate "exec:cat > FILE"), quits, kvm is swapped for MODULE (rmmod,
+# insmod), and a new QEMU restores it with -incoming and continues.  The
+# guest must go on where it was: the next tick, no new boot, its clock
+# never going back nor jumping, its data intact, and its timer still
+# firing (each tick is a sleep).  Leaves kvm as it found it.
+#
+#   guest_snapshot.sh ours ours            snapshot and resume
+#   guest_snapshot.sh ours intree ours     both cross-module directions
+
+set -u
+# shellcheck source=scripts/initramfs/lib.sh
+. /rvkvm/lib.sh
+# shellcheck source=scripts/initramfs/vmm.sh
+. /rvkvm/vmm.sh
+
+D=/tmp/snap
+SNAP=$D/state
+TICKS=48		# 12 s of guest time in all
+STEP=8			# ticks to run in each phase before the next save
+VMM_QUIET=1
+VMM_MEM=512M
+
+[ $# -ge 2 ] || fail "usage: guest_snapshot.sh MODULE MODULE..."
+for m in "$@"; do
+	[ -f "$(module_path "$m")" ] || skip "no $m kvm.ko in this host"
+done
+rm -rf "$D"
+mkdir -p "$D"
+
+# Fail with what the guest and the monitor said last.
+die_phase() {
+	echo "# guest console, last lines:"
+	tail -n 15 "$D/log$1" | sed 's/^/#   /'
+	echo "# monitor, last lines:"
+	tail -n 15 "$D/mon.log" | sed 's/^/#   /'
+	fail "phase $1: $2"
+}
+
+# Make $1 the loaded kvm.
+use_module() {
+	[ "$(kvm_flavour)" = "$1" ] && return
+	if kvm_loaded; then
+		rmmod kvm || fail "rmmod kvm failed"
+	fi
+	insmod "$(module_path "$1")" || fail "insmod $1 failed"
+}
+
+# The last tick number in log $1, else 0.
+last_tick() {
+	sed -n 's/^rvkvm-guest: tick \([0-9]*\) .*/\1/p' "$1" | tail -n 1 |
+		grep . || echo 0
+}
+
+# Phase $1 under module $2: boot (phase 1) or restore, run $STEP more
+# ticks; unless it is the last, save and quit.
+phase() {
+	local n=$1 mod=$2 last=$3 log=$D/log$1 from want pid mon i st
+
+	use_module "$mod"
+	from=$([ "$n" = 1 ] && echo 0 || last_tick "$D/log$((n - 1))")
+	want=$((from + STEP))
+	mon=$(vmm_mon_args "$D")
+	# shellcheck disable=SC2086 # the monitor's arguments
+	if [ "$n" = 1 ]; then
+		vmm_guest "$log" ticker $TICKS $mon > /dev/null &
+	else
+		vmm_guest "$log" ticker $TICKS $mon \
+			-incoming "exec:cat $SNAP" > /dev/null &
+	fi
+	pid=$!
+	vmm_mon_start "$D"
+	if [ "$n" != 1 ]; then
+		# Paused after loading, as the source was: continue it.
+		vmm_wait_for "$D/mon.log" '.' 60 || die_phase $n "no monitor"
+		i=0
+		until vmm_wait_for "$log" "^rvkvm-guest: tick $((from + 1)) " 1; do
+			vmm_mon "$D" cont
+			i=$((i + 1))
+			[ $i -lt 120 ] || die_phase $n "($mod) the restored guest never ticked"
+		done
+	fi
+	if [ "$last" = 1 ]; then
+		wait $pid
+		st=$?
+		[ "$st" = 0 ] || die_phase $n "($mod) QEMU exited with $st"
+		echo "# phase $n ($mod): resumed at tick $((from + 1)), ran to the end"
+		return
+	fi
+	vmm_wait_for "$log" "^rvkvm-guest: tick $want " 600 ||
+		die_phase $n "($mod) no tick $want"
+	vmm_mon "$D" stop
+	vmm_mon "$D" "migrate \"exec:cat > $SNAP\""
+	i=0
+	until grep -qE '(Migration status|Status):[[:space:]]*completed' "$D/mon.log"; do
+		sleep 1
+		vmm_mon "$D" "info migrate"
+		i=$((i + 1))
+		[ $i -lt 300 ] || die_phase $n "($mod) migration never completed"
+	done
+	vmm_mon "$D" quit
+	wait $pid
+	echo "# phase $n ($mod): saved at tick $(last_tick "$log"), $(($(wc -c < "$SNAP") / 1024)) KiB of state"
+}
+
+orig=$(kvm_flavour)
+n=1
+last=0
+for m in "$@"; do
+	[ $n = $# ] && last=1
+	phase $n "$m" $last
+	n=$((n + 1))
+done
+vmm_guest_clean "$D"/log*
+n=1
+for m in "$@"; do
+	[ $n = 1 ] || ! grep -q '^rvkvm-guest: up ' "$D/log$n" ||
+		fail "phase $n: the guest booted again instead of resuming"
+	n=$((n + 1))
+done
+grep -q '^rvkvm-guest: ticker data intact' "$D/log$#" ||
+	fail "no intact data at the end"
+grep -q "^rvkvm-guest: tick $TICKS " "$D/log$#" || fail "no tick $TICKS at the end"
+kvm_restore "$orig"
+echo "# guest: saved and restored $(($# - 1)) times ($*), resumed each time"
