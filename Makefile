@@ -17,7 +17,8 @@ RVKVM_CACHE ?= $(HOME)/.cache/rvkvm
 export RVKVM_CACHE
 KVM_MODULE ?= ours
 export KVM_MODULE
-CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list
+CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
+	tests/vmm.list
 
 ifeq ($(origin KDIR),undefined)
 # Reference build: Debian's headers and kbuild inside the trixie build root.

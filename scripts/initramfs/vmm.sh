@@ -102,9 +102,9 @@ vmm_mon_start() {
 	cat "$1/mon.out" >> "$1/mon.log" &
 }
 
-# A QEMU that is gone has no reader on the fifo: give up after 10 s.
+# A QEMU that is gone has no reader on the fifo: give up after 2 s.
 vmm_mon() {
-	timeout 10 sh -c 'echo "$1" > "$0"' "$1/mon.in" "$2" ||
+	timeout 2 sh -c 'echo "$1" > "$0"' "$1/mon.in" "$2" ||
 		echo "rvkvm-vmm: monitor command '$2' not taken" >> "$1/mon.log"
 }
 
