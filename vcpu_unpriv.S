@@ -17,20 +17,30 @@
 	.text
 
 /*
- * unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap)
- * Returns the halfword; trap->scause is left 0 unless the read faulted.
+ * The body of a reader: a0 holds the guest virtual address on entry and
+ * the value read on return (0 if the read faulted); a1 points at the
+ * struct rvkvm_trap the handler fills.  @load reads from the address in
+ * t1 into a0; norvc keeps it 4 bytes long, as the handler's skip expects.
  */
-SYM_FUNC_START(__rvkvm_hlvx_hu)
+	.macro rvkvm_unpriv_read load:vararg
 	la	t0, __rvkvm_unpriv_trap
 	csrrw	t0, CSR_STVEC, t0
 	mv	t1, a0
 	li	a0, 0
 	.option push
 	.option norvc
-	HLVX_HU(a0, t1)
+	\load
 	.option pop
 	csrw	CSR_STVEC, t0
 	ret
+	.endm
+
+/*
+ * unsigned long __rvkvm_hlvx_hu(unsigned long gva, struct rvkvm_trap *trap)
+ * Returns the halfword; trap->scause is left 0 unless the read faulted.
+ */
+SYM_FUNC_START(__rvkvm_hlvx_hu)
+	rvkvm_unpriv_read HLVX_HU(a0, t1)
 SYM_FUNC_END(__rvkvm_hlvx_hu)
 
 #ifdef CONFIG_64BIT
@@ -39,16 +49,7 @@ SYM_FUNC_END(__rvkvm_hlvx_hu)
  * Returns the doubleword, or 0 with trap->scause set if the read faulted.
  */
 SYM_FUNC_START(__rvkvm_hlv_d)
-	la	t0, __rvkvm_unpriv_trap
-	csrrw	t0, CSR_STVEC, t0
-	mv	t1, a0
-	li	a0, 0
-	.option push
-	.option norvc
-	HLV_D(a0, t1)
-	.option pop
-	csrw	CSR_STVEC, t0
-	ret
+	rvkvm_unpriv_read HLV_D(a0, t1)
 SYM_FUNC_END(__rvkvm_hlv_d)
 #endif
 
