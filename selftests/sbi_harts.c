@@ -18,8 +18,6 @@
  * Debian's 6.12 kvm.ko answers HSM status of a hart that does not exist
  * with SUCCESS; the SBI spec (and this test) want INVALID_PARAM.
  */
-#include <pthread.h>
-#include <signal.h>
 #include "kvm_util.h"
 #include "sbi.h"
 #include "rvkvm_test.h"
@@ -98,84 +96,24 @@ asm(".pushsection .rodata.sbi_harts, \"a\"\n"
 "harts_code_end:\n"
 "	.option pop\n	.popsection\n");
 
-/* Where the program above lies in this binary. */
-static const u8 *harts_code_range(size_t *len)
+/* The program above in mode @mode; harts 1-3 run on threads of their own. */
+static struct kvm_vm *make_vm(u64 mode, struct rvkvm_hart *harts, u64 **data)
 {
-	const u8 *start, *end;
-
-	asm("lla %0, harts_code\n\tlla %1, harts_code_end"
-	    : "=r"(start), "=r"(end));
-	*len = end - start;
-	return start;
-}
-
-struct hart {
-	struct kvm_vcpu *vcpu;
-	pthread_t thr;
-};
-
-static bool done;
-
-static void on_sigusr1(int sig)
-{
-}
-
-/* Secondary harts: run until told to stop; stopped ones sleep in KVM_RUN. */
-static void *hart_thread(void *arg)
-{
-	struct hart *h = arg;
-	int r;
-
-	while (!READ_ONCE(done)) {
-		r = __vcpu_run(h->vcpu);
-		TEST_ASSERT(r == 0 || errno == EINTR,
-			    "KVM_RUN of a secondary hart: %d (errno %d)", r, errno);
-		TEST_ASSERT(r || h->vcpu->run->exit_reason == KVM_EXIT_INTR,
-			    "secondary hart exited with %s",
-			    exit_reason_str(h->vcpu->run->exit_reason));
-	}
-	return NULL;
-}
-
-static struct kvm_vm *make_vm(u64 mode, struct hart *harts, u64 **data)
-{
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	const u8 *code;
 	struct kvm_vm *vm;
 	size_t len;
 	u8 *mem;
 	int i;
 
-	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
-	vm = vm_create_barebones();
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, 0, 1,
-				    MEM_SIZE / vm->page_size, 0);
-	mem = addr_gpa2hva(vm, 0);
-	code = harts_code_range(&len);
-	TEST_ASSERT(len <= DATA, "code overlaps data");
-	memcpy(mem, code, len);
+	code = rvkvm_asm_range(harts_code, harts_code_end, &len);
+	vm = rvkvm_vm_with_code(code, len, DATA, MEM_SIZE, &mem);
 	*data = (u64 *)(mem + DATA);
 	(*data)[D_MODE / 8] = mode;
 	for (i = 0; i < NR_HARTS; i++)
 		harts[i].vcpu = __vm_vcpu_add(vm, i);
-	WRITE_ONCE(done, false);
 	for (i = 1; i < NR_HARTS; i++)
-		pthread_create(&harts[i].thr, NULL, hart_thread, &harts[i]);
+		rvkvm_hart_start(&harts[i]);
 	return vm;
-}
-
-/* Sleeping in KVM_RUN, a hart holds its vCPU mutex: wake and join all. */
-static void stop_harts(struct hart *harts)
-{
-	int i;
-
-	WRITE_ONCE(done, true);
-	for (i = 1; i < NR_HARTS; i++) {
-		do {
-			pthread_kill(harts[i].thr, SIGUSR1);
-			usleep(1000);
-		} while (pthread_tryjoin_np(harts[i].thr, NULL));
-	}
 }
 
 static long res(u64 *data, int r)
@@ -185,7 +123,7 @@ static long res(u64 *data, int r)
 
 static void test_hsm(void)
 {
-	struct hart harts[NR_HARTS];
+	struct rvkvm_hart harts[NR_HARTS];
 	struct kvm_mp_state mp;
 	struct kvm_run *run;
 	struct kvm_vm *vm;
@@ -233,7 +171,7 @@ static void test_hsm(void)
 			 res(data, R_NOEXT) == SBI_ERR_NOT_SUPPORTED &&
 			 res(data, R_SUSP_NONRET) == SBI_ERR_NOT_SUPPORTED,
 			 "unknown function, unknown extension, non-retentive suspend: NOT_SUPPORTED\n");
-	stop_harts(harts);
+	rvkvm_harts_stop(harts, NR_HARTS);
 	for (i = 1; i < NR_HARTS; i++) {
 		vcpu_ioctl(harts[i].vcpu, KVM_GET_MP_STATE, &mp);
 		TEST_ASSERT(mp.mp_state == KVM_MP_STATE_STOPPED,
@@ -244,7 +182,7 @@ static void test_hsm(void)
 
 static void test_srst(u64 mode, u32 event, const char *what)
 {
-	struct hart harts[NR_HARTS];
+	struct rvkvm_hart harts[NR_HARTS];
 	struct kvm_run *run;
 	struct kvm_vm *vm;
 	u64 *data;
@@ -258,7 +196,7 @@ static void test_srst(u64 mode, u32 event, const char *what)
 			 run->system_event.data[0] == 0,
 			 "SRST %s: KVM_EXIT_SYSTEM_EVENT type %u (got exit %s)\n",
 			 what, event, exit_reason_str(run->exit_reason));
-	stop_harts(harts);
+	rvkvm_harts_stop(harts, NR_HARTS);
 	kvm_vm_free(vm);
 }
 

@@ -16,8 +16,6 @@
  * Debian's 6.12 kvm.ko is built without CONFIG_RISCV_SBI_V01 and answers
  * every legacy call NOT_SUPPORTED: the test asks once and skips there.
  */
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 #include "kvm_util.h"
 #include "processor.h"
@@ -158,58 +156,6 @@ asm(".pushsection .rodata.sbi_legacy, \"a\"\n"
 "legacy_code_end:\n"
 "	.option pop\n	.popsection\n");
 
-static const u8 *legacy_code_range(size_t *len)
-{
-	const u8 *start, *end;
-
-	asm("lla %0, legacy_code\n\tlla %1, legacy_code_end"
-	    : "=r"(start), "=r"(end));
-	*len = end - start;
-	return start;
-}
-
-struct hart {
-	struct kvm_vcpu *vcpu;
-	pthread_t thr;
-};
-
-static bool done;
-
-static void on_sigusr1(int sig)
-{
-}
-
-/* Harts 1 and 2 never exit to us; a stopped one sleeps in KVM_RUN. */
-static void *hart_thread(void *arg)
-{
-	struct hart *h = arg;
-	int r;
-
-	while (!READ_ONCE(done)) {
-		r = __vcpu_run(h->vcpu);
-		TEST_ASSERT(r == 0 || errno == EINTR,
-			    "KVM_RUN of hart %u: %d (errno %d)",
-			    h->vcpu->id, r, errno);
-		TEST_ASSERT(r || h->vcpu->run->exit_reason == KVM_EXIT_INTR,
-			    "hart %u exited with %s", h->vcpu->id,
-			    exit_reason_str(h->vcpu->run->exit_reason));
-	}
-	return NULL;
-}
-
-static void stop_harts(struct hart *harts)
-{
-	int i;
-
-	WRITE_ONCE(done, true);
-	for (i = 1; i < NR_HARTS; i++) {
-		do {
-			pthread_kill(harts[i].thr, SIGUSR1);
-			usleep(1000);
-		} while (pthread_tryjoin_np(harts[i].thr, NULL));
-	}
-}
-
 static u64 *data;
 
 static u64 d(unsigned int off)
@@ -222,24 +168,18 @@ static long ds(unsigned int off)
 	return (long)d(off);
 }
 
-static struct kvm_vm *make_vm(struct hart *harts)
+/* Harts 1 and 2 never exit to us: they run on threads of their own. */
+static struct kvm_vm *make_vm(struct rvkvm_hart *harts)
 {
 	struct kvm_mp_state runnable = { KVM_MP_STATE_RUNNABLE };
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	struct kvm_vm *vm;
 	const u8 *code;
 	size_t len;
 	u8 *mem;
 	int i;
 
-	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
-	vm = vm_create_barebones();
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, 0, 1,
-				    MEM_SIZE / vm->page_size, 0);
-	mem = addr_gpa2hva(vm, 0);
-	code = legacy_code_range(&len);
-	TEST_ASSERT(len <= DATA, "code overlaps data");
-	memcpy(mem, code, len);
+	code = rvkvm_asm_range(legacy_code, legacy_code_end, &len);
+	vm = rvkvm_vm_with_code(code, len, DATA, MEM_SIZE, &mem);
 	data = (u64 *)(mem + DATA);
 	*(u64 *)(mem + COLD) = 7;	/* harts 0-2 */
 	for (i = 0; i < NR_HARTS; i++) {
@@ -248,7 +188,7 @@ static struct kvm_vm *make_vm(struct hart *harts)
 			continue;
 		vcpu_set_reg(harts[i].vcpu, RISCV_CORE_REG(regs.a0), i);
 		vcpu_ioctl(harts[i].vcpu, KVM_SET_MP_STATE, &runnable);
-		pthread_create(&harts[i].thr, NULL, hart_thread, &harts[i]);
+		rvkvm_hart_start(&harts[i]);
 	}
 	return vm;
 }
@@ -324,7 +264,7 @@ static void check_calls(long putchar_arg)
 
 int main(int argc, char **argv)
 {
-	struct hart harts[NR_HARTS];
+	struct rvkvm_hart harts[NR_HARTS];
 	struct kvm_mp_state mp;
 	long putchar_arg = -1;
 	struct kvm_run *run;
@@ -349,7 +289,7 @@ int main(int argc, char **argv)
 			 run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN,
 			 "shutdown: KVM_EXIT_SYSTEM_EVENT SHUTDOWN (got %s)\n",
 			 exit_reason_str(run->exit_reason));
-	stop_harts(harts);
+	rvkvm_harts_stop(harts, NR_HARTS);
 	for (i = 0; i < NR_HARTS; i++) {
 		vcpu_ioctl(harts[i].vcpu, KVM_GET_MP_STATE, &mp);
 		TEST_ASSERT(mp.mp_state == KVM_MP_STATE_STOPPED,

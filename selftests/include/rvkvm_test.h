@@ -6,8 +6,12 @@
 #ifndef RVKVM_TEST_H
 #define RVKVM_TEST_H
 
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "kvm_util.h"
 
 /* `j .`: a guest that spins where it starts, needing no page tables. */
@@ -54,6 +58,104 @@ static inline bool rvkvm_module_is_ours(void)
 		fclose(f);
 	}
 	return strchr(taint, 'O');
+}
+
+/*
+ * The bytes between the labels @start and @end of a top-level asm block
+ * of the calling file (a guest program): their address, and their
+ * number in *@len.  The labels are local to the asm, hence lla.
+ */
+#define rvkvm_asm_range(start, end, len)				\
+({									\
+	const u8 *__start, *__end;					\
+									\
+	asm("lla %0, " #start "\n\tlla %1, " #end			\
+	    : "=r"(__start), "=r"(__end));				\
+	*(len) = __end - __start;					\
+	__start;							\
+})
+
+/*
+ * A VM without vCPUs and with @mem_size bytes of memory at guest-physical
+ * 0, where the @len bytes of @code are copied; the code must end before
+ * @code_max.  *@mem is the host address of guest-physical 0.
+ */
+static inline struct kvm_vm *rvkvm_vm_with_code(const u8 *code, size_t len,
+						size_t code_max, u64 mem_size,
+						u8 **mem)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, 0, 1,
+				    mem_size / vm->page_size, 0);
+	*mem = addr_gpa2hva(vm, 0);
+	TEST_ASSERT(len <= code_max, "code overlaps data");
+	memcpy(*mem, code, len);
+	return vm;
+}
+
+/*
+ * A vCPU run by a thread of its own: harts 1 and up of a multi-hart
+ * guest whose hart 0 the test's main thread drives.
+ */
+struct rvkvm_hart {
+	struct kvm_vcpu *vcpu;
+	pthread_t thr;
+	bool stop;
+};
+
+/* SIGUSR1 only has to interrupt KVM_RUN. */
+static inline void rvkvm_on_sigusr1(int sig)
+{
+}
+
+/*
+ * A hart's thread: KVM_RUN until told to stop.  The hart never exits to
+ * us but for a signal; a stopped one sleeps in KVM_RUN.
+ */
+static inline void *rvkvm_hart_thread(void *arg)
+{
+	struct rvkvm_hart *h = arg;
+	int r;
+
+	while (!READ_ONCE(h->stop)) {
+		r = __vcpu_run(h->vcpu);
+		TEST_ASSERT(r == 0 || errno == EINTR,
+			    "KVM_RUN of hart %u: %d (errno %d)",
+			    h->vcpu->id, r, errno);
+		TEST_ASSERT(r || h->vcpu->run->exit_reason == KVM_EXIT_INTR,
+			    "hart %u exited with %s", h->vcpu->id,
+			    exit_reason_str(h->vcpu->run->exit_reason));
+	}
+	return NULL;
+}
+
+/* Start @h's thread; rvkvm_harts_stop()'s SIGUSR1 must not kill us. */
+static inline void rvkvm_hart_start(struct rvkvm_hart *h)
+{
+	struct sigaction sa = { .sa_handler = rvkvm_on_sigusr1 };
+
+	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
+	h->stop = false;
+	pthread_create(&h->thr, NULL, rvkvm_hart_thread, h);
+}
+
+/*
+ * Stop and join the threads of harts 1 to @nr - 1.  Sleeping in KVM_RUN,
+ * a hart holds its vCPU mutex: SIGUSR1 until it has left.
+ */
+static inline void rvkvm_harts_stop(struct rvkvm_hart *harts, int nr)
+{
+	int i;
+
+	for (i = 1; i < nr; i++)
+		WRITE_ONCE(harts[i].stop, true);
+	for (i = 1; i < nr; i++) {
+		do {
+			pthread_kill(harts[i].thr, SIGUSR1);
+			usleep(1000);
+		} while (pthread_tryjoin_np(harts[i].thr, NULL));
+	}
 }
 
 #endif /* RVKVM_TEST_H */
