@@ -16,6 +16,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
+#include "rvkvm_test.h"
 
 #define MMIO_GPA	0x20000000UL
 #define MMIO_GVA	MMIO_GPA
@@ -185,16 +186,9 @@ static void run_pass(const char *how)
 		}
 		i++;
 	}
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_DONE:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit %s",
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
+	TEST_ASSERT(rvkvm_sync_or_done(vcpu, &uc) == UCALL_DONE,
+		    "unexpected exit %s",
+		    exit_reason_str(vcpu->run->exit_reason));
 	ksft_test_result(i == ARRAY_SIZE(cases),
 			 "%s: %d accesses exited, loads extended as the guest expects\n",
 			 how, i);

@@ -170,18 +170,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static int run_until_ucall(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-	int cmd;
-
-	vcpu_run(vcpu);
-	cmd = get_ucall(vcpu, &uc);
-	if (cmd == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	return cmd;
-}
-
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -195,11 +183,11 @@ int main(void)
 	strict = rvkvm_module_is_ours();
 	sync_global_to_guest(vm, strict);
 
-	TEST_ASSERT_EQ(run_until_ucall(vcpu), UCALL_SYNC);
+	TEST_ASSERT_EQ(rvkvm_run_ucall(vcpu), UCALL_SYNC);
 	ksft_test_result_pass("set_timer counted from the initial value while started\n");
-	TEST_ASSERT_EQ(run_until_ucall(vcpu), UCALL_SYNC);
+	TEST_ASSERT_EQ(rvkvm_run_ucall(vcpu), UCALL_SYNC);
 	ksft_test_result_pass("IPI sent and received counted\n");
-	TEST_ASSERT_EQ(run_until_ucall(vcpu), UCALL_DONE);
+	TEST_ASSERT_EQ(rvkvm_run_ucall(vcpu), UCALL_DONE);
 	ksft_test_result_pass("error codes%s\n",
 			      strict ? "" : " (6.12's leniencies not checked)");
 

@@ -89,21 +89,11 @@ static void run_to(struct kvm_vcpu *vcpu, u64 stage)
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
+	if (rvkvm_sync_or_done(vcpu, &uc) == UCALL_SYNC)
 		TEST_ASSERT(uc.args[1] == stage, "at stage %lu, wanted %lu",
 			    uc.args[1], stage);
-		break;
-	case UCALL_DONE:
+	else
 		TEST_ASSERT(stage == 0, "guest done early");
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit %s",
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
 }
 
 static int set_reg(struct kvm_vcpu *vcpu, u64 id, unsigned long val)

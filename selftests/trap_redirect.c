@@ -10,6 +10,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
+#include "rvkvm_test.h"
 
 #define EXC_ILLEGAL		2
 #define EXC_AMO_MISALIGNED	6
@@ -57,18 +58,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static int run_until_ucall(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-	int cmd;
-
-	vcpu_run(vcpu);
-	cmd = get_ucall(vcpu, &uc);
-	if (cmd == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	return cmd;
-}
-
 int main(void)
 {
 	struct kvm_vcpu *vcpu;
@@ -83,9 +72,9 @@ int main(void)
 	vm_install_exception_handler(vm, EXC_ILLEGAL, guest_handler);
 	vm_install_exception_handler(vm, EXC_AMO_MISALIGNED, guest_handler);
 
-	ksft_test_result(run_until_ucall(vcpu) == UCALL_SYNC,
+	ksft_test_result(rvkvm_run_ucall(vcpu) == UCALL_SYNC,
 			 "illegal instruction: the guest's handler saw cause 2, its pc and S-mode\n");
-	ksft_test_result(run_until_ucall(vcpu) == UCALL_DONE,
+	ksft_test_result(rvkvm_run_ucall(vcpu) == UCALL_DONE,
 			 "misaligned AMO: the guest's handler saw cause 6 and the address\n");
 
 	kvm_vm_free(vm);

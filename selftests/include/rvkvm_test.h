@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kvm_util.h"
+#include "ucall_common.h"
 
 /* `j .`: a guest that spins where it starts, needing no page tables. */
 #define RVKVM_INSN_SPIN		0x0000006fu
@@ -92,6 +93,44 @@ static inline struct kvm_vm *rvkvm_vm_with_code(const u8 *code, size_t len,
 	TEST_ASSERT(len <= code_max, "code overlaps data");
 	memcpy(*mem, code, len);
 	return vm;
+}
+
+/*
+ * Run @vcpu once and return the ucall it exited with (UCALL_NONE if the
+ * exit was no ucall); a failed guest assertion fails the test here.
+ */
+static inline int rvkvm_run_ucall(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+	int cmd;
+
+	vcpu_run(vcpu);
+	cmd = get_ucall(vcpu, &uc);
+	if (cmd == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	return cmd;
+}
+
+/*
+ * The ucall of @vcpu's last exit, into @uc: UCALL_SYNC or UCALL_DONE.  A
+ * failed guest assertion, or any other exit, fails the test here.
+ */
+static inline u64 rvkvm_sync_or_done(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	u64 cmd = get_ucall(vcpu, uc);
+
+	switch (cmd) {
+	case UCALL_SYNC:
+	case UCALL_DONE:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	default:
+		TEST_FAIL("unexpected exit %s",
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+	return cmd;
 }
 
 /*
