@@ -84,7 +84,8 @@ phase() {
 	local n=$1 mod=$2 last=$3 log=$D/log$1 from want pid mon i st
 
 	use_module "$mod"
-	from=$([ "$n" = 1 ] && echo 0 || last_tick "$D/log$((n - 1))")
+	from=0
+	[ "$n" = 1 ] || from=$(last_tick "$D/log$((n - 1))")
 	want=$((from + STEP))
 	mon=$(vmm_mon_args "$D")
 	# shellcheck disable=SC2086 # the monitor's arguments
@@ -98,12 +99,12 @@ phase() {
 	vmm_mon_start "$D"
 	if [ "$n" != 1 ]; then
 		# Paused after loading, as the source was: continue it.
-		vmm_wait_for "$D/mon.log" '.' 60 || die_phase $n "no monitor"
+		vmm_wait_for "$D/mon.log" '.' 60 || die_phase "$n" "no monitor"
 		i=0
 		until vmm_wait_for "$log" "^rvkvm-guest: tick $((from + 1)) " 2; do
 			kill -0 $pid 2>/dev/null ||
-				die_phase $n "($mod) QEMU ended before the guest resumed"
-			[ $i -lt 60 ] || die_phase $n "($mod) the restored guest never ticked"
+				die_phase "$n" "($mod) QEMU ended before the guest resumed"
+			[ $i -lt 60 ] || die_phase "$n" "($mod) the restored guest never ticked"
 			vmm_mon "$D" cont
 			vmm_mon "$D" "info status"
 			i=$((i + 1))
@@ -112,15 +113,15 @@ phase() {
 	[ "$n" = 1 ] || echo "# phase $n ($mod): resumed at tick $((from + 1))"
 	if [ "$last" = 1 ]; then
 		vmm_wait_for "$log" "^rvkvm-(guest: done|vmm: qemu exit)" 600 ||
-			die_phase $n "($mod) the guest did not finish"
+			die_phase "$n" "($mod) the guest did not finish"
 		wait $pid
 		st=$?
-		[ "$st" = 0 ] || die_phase $n "($mod) QEMU exited with $st"
+		[ "$st" = 0 ] || die_phase "$n" "($mod) QEMU exited with $st"
 		echo "# phase $n ($mod): ran to the end"
 		return
 	fi
 	vmm_wait_for "$log" "^rvkvm-guest: tick $want " 600 ||
-		die_phase $n "($mod) no tick $want"
+		die_phase "$n" "($mod) no tick $want"
 	vmm_mon "$D" stop
 	vmm_mon "$D" "migrate \"exec:cat > $SNAP\""
 	i=0
@@ -128,7 +129,7 @@ phase() {
 		sleep 1
 		vmm_mon "$D" "info migrate"
 		i=$((i + 1))
-		[ $i -lt 300 ] || die_phase $n "($mod) migration never completed"
+		[ $i -lt 300 ] || die_phase "$n" "($mod) migration never completed"
 	done
 	vmm_mon "$D" quit
 	wait $pid

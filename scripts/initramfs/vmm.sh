@@ -104,6 +104,7 @@ vmm_mon_start() {
 
 # A QEMU that is gone has no reader on the fifo: give up after 2 s.
 vmm_mon() {
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	timeout 2 sh -c 'echo "$1" > "$0"' "$1/mon.in" "$2" ||
 		echo "rvkvm-vmm: monitor command '$2' not taken" >> "$1/mon.log"
 }
