@@ -60,7 +60,6 @@ void rvkvm_sta_load(struct kvm_vcpu *vcpu)
 static int rvkvm_sta_cache(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_sta *sta = &vcpu->arch.sta;
-
 	int r;
 
 	if (sta->ghc.gpa == sta->shmem && sta->ghc.len == RVKVM_STA_SIZE)

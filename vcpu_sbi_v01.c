@@ -8,7 +8,6 @@
  * VMM and goes to userspace.
  */
 #include <rvkvm/sbi.h>
-#include <rvkvm/pmu.h>
 
 /* asm/sbi.h names these only with CONFIG_RISCV_SBI_V01, which 6.12 lacks. */
 enum rvkvm_sbi_v01_eid {
@@ -126,18 +125,12 @@ static int rvkvm_v01_to_harts(struct kvm_vcpu *vcpu,
 static int rvkvm_sbi_v01_handle(struct kvm_vcpu *vcpu,
 				struct rvkvm_sbi_call *call)
 {
-	u64 cycles = call->args[0];
-
 	/* Legacy calls return a0 only: a1 goes back as the guest left it. */
 	call->value = call->args[1];
 	call->error = SBI_SUCCESS;
 	switch (call->eid) {
 	case RVKVM_V01_SET_TIMER:
-		/* RV32 passes the 64-bit compare in a0 (low) and a1 (high). */
-		if (!IS_ENABLED(CONFIG_64BIT))
-			cycles |= (u64)call->args[1] << 32;
-		rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_SET_TIMER);
-		rvkvm_timer_set_compare(vcpu, cycles);
+		rvkvm_timer_sbi_set_timer(vcpu, call->args);
 		return RVKVM_RESUME;
 	case RVKVM_V01_CONSOLE_PUTCHAR:
 	case RVKVM_V01_CONSOLE_GETCHAR:

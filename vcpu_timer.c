@@ -143,27 +143,30 @@ static void rvkvm_timer_disarm(struct kvm_vcpu *vcpu)
 }
 
 /**
- * rvkvm_timer_set_compare() - the guest programs its next timer event
+ * rvkvm_timer_sbi_set_timer() - SBI set_timer, from TIME or v0.1
  * @vcpu: the vCPU, loaded (called from an SBI call's handler)
- * @cycles: the compare, in guest time
+ * @args: the call's a0..; the compare, in guest time, is a0 (RV32: a0
+ *        low, a1 high)
  *
- * What SBI set_timer (TIME and v0.1) does: clear the pending timer
- * interrupt and fire it when guest time reaches @cycles.  With Sstc the
- * compare goes into vstimecmp, which does both in hardware; it must,
- * because with STCE set hvip.VSTIP would not be the only source of VSTIP.
- *
- * Return: 0.
+ * Clear the pending timer interrupt and fire it when guest time reaches
+ * the compare.  With Sstc the compare goes into vstimecmp, which does
+ * both in hardware; it must, because with STCE set hvip.VSTIP would not
+ * be the only source of VSTIP.  Counted as the SBI PMU firmware event.
  */
-int rvkvm_timer_set_compare(struct kvm_vcpu *vcpu, u64 cycles)
+void rvkvm_timer_sbi_set_timer(struct kvm_vcpu *vcpu, const unsigned long *args)
 {
+	u64 cycles = args[0];
+
+	if (!IS_ENABLED(CONFIG_64BIT))
+		cycles |= (u64)args[1] << 32;
+	rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_SET_TIMER);
 	if (rvkvm_timer_sstc(vcpu)) {
 		rvkvm_timer_store_compare(vcpu, cycles);
-		return 0;
+		return;
 	}
 	rvkvm_timer_disarm(vcpu);
 	rvkvm_vcpu_set_irq(vcpu, IRQ_VS_TIMER, false);
 	rvkvm_timer_arm(vcpu, cycles);
-	return 0;
 }
 
 /**
@@ -402,15 +405,9 @@ int rvkvm_timer_reg_set(struct kvm_vcpu *vcpu, unsigned long index, u64 val)
 static int rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
 				 struct rvkvm_sbi_call *call)
 {
-	u64 cycles = call->args[0];
-
 	if (call->fid != SBI_EXT_TIME_SET_TIMER)
 		return RVKVM_RESUME;	/* SBI_ERR_NOT_SUPPORTED */
-	/* RV32 passes the 64-bit compare in a0 (low) and a1 (high). */
-	if (!IS_ENABLED(CONFIG_64BIT))
-		cycles |= (u64)call->args[1] << 32;
-	rvkvm_pmu_fw_event(vcpu, SBI_PMU_FW_SET_TIMER);
-	rvkvm_timer_set_compare(vcpu, cycles);
+	rvkvm_timer_sbi_set_timer(vcpu, call->args);
 	call->error = SBI_SUCCESS;
 	call->value = 0;
 	return RVKVM_RESUME;

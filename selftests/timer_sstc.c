@@ -156,6 +156,19 @@ struct phase_result {
 	unsigned long sync_moves;
 };
 
+/* A VM with one vCPU running @code, its timer interrupt handled. */
+static struct kvm_vm *timer_vm(struct kvm_vcpu **vcpu, void *code)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, code);
+
+	vm_init_vector_tables(vm);
+	vcpu_init_vector_tables(*vcpu);
+	vm_install_interrupt_handler(vm, guest_irq);
+	vcpu_get_reg(*vcpu, RISCV_TIMER_REG(frequency), &timer_freq);
+	sync_global_to_guest(vm, timer_freq);
+	return vm;
+}
+
 static void run_phase(bool sbi, struct phase_result *res)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };
@@ -167,13 +180,8 @@ static void run_phase(bool sbi, struct phase_result *res)
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_init_vector_tables(vm);
-	vcpu_init_vector_tables(vcpu);
-	vm_install_interrupt_handler(vm, guest_irq);
-	vcpu_get_reg(vcpu, RISCV_TIMER_REG(frequency), &timer_freq);
+	vm = timer_vm(&vcpu, guest_code);
 	use_sbi = sbi;
-	sync_global_to_guest(vm, timer_freq);
 	sync_global_to_guest(vm, use_sbi);
 
 	vcpu_tid = gettid();
@@ -259,13 +267,8 @@ static void test_onereg(bool sstc)
 	struct ucall uc;
 	double start, secs;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_restored_code);
-	vm_init_vector_tables(vm);
-	vcpu_init_vector_tables(vcpu);
-	vm_install_interrupt_handler(vm, guest_irq);
-	vcpu_get_reg(vcpu, RISCV_TIMER_REG(frequency), &freq);
-	timer_freq = freq;
-	sync_global_to_guest(vm, timer_freq);
+	vm = timer_vm(&vcpu, guest_restored_code);
+	freq = timer_freq;
 
 	vcpu_get_reg(vcpu, RISCV_TIMER_REG(time), &t0);
 	armed_cmp = t0 + freq * RESTORE_IN_MS / 1000;

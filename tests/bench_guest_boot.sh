@@ -30,7 +30,7 @@ median() {
 i=1
 while [ $i -le "$RUNS" ]; do
 	for m in ours intree; do
-		{ kvm_restore none && kvm_restore "$m"; } || fail "cannot load $m"
+		kvm_restore "$m" || fail "cannot load $m"
 		VMM_QUIET=1 vmm_guest /tmp/bench.log hello "" > /dev/null
 		st=$?
 		[ "$st" = 0 ] || fail "run $i ($m): QEMU exited with $st"

@@ -63,15 +63,6 @@ die_phase() {
 	fail "phase $1: $2"
 }
 
-# Make $1 the loaded kvm.
-use_module() {
-	[ "$(kvm_flavour)" = "$1" ] && return
-	if kvm_loaded; then
-		rmmod kvm || fail "rmmod kvm failed"
-	fi
-	insmod "$(module_path "$1")" || fail "insmod $1 failed"
-}
-
 # The last tick number in log $1, else 0.
 last_tick() {
 	sed -n 's/^rvkvm-guest: tick \([0-9]*\) .*/\1/p' "$1" | tail -n 1 |
@@ -83,7 +74,7 @@ last_tick() {
 phase() {
 	local n=$1 mod=$2 last=$3 log=$D/log$1 from want pid mon i st
 
-	use_module "$mod"
+	kvm_restore "$mod" || fail "cannot load $mod"
 	from=0
 	[ "$n" = 1 ] || from=$(last_tick "$D/log$((n - 1))")
 	want=$((from + STEP))

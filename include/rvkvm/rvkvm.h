@@ -128,7 +128,7 @@ void rvkvm_timer_put(struct kvm_vcpu *vcpu);
 void rvkvm_timer_blocking(struct kvm_vcpu *vcpu);
 void rvkvm_timer_unblocking(struct kvm_vcpu *vcpu);
 bool rvkvm_timer_pending(struct kvm_vcpu *vcpu);
-int rvkvm_timer_set_compare(struct kvm_vcpu *vcpu, u64 cycles);
+void rvkvm_timer_sbi_set_timer(struct kvm_vcpu *vcpu, const unsigned long *args);
 int rvkvm_timer_reg_get(struct kvm_vcpu *vcpu, unsigned long index, u64 *val);
 int rvkvm_timer_reg_set(struct kvm_vcpu *vcpu, unsigned long index, u64 val);
 

@@ -21,20 +21,30 @@ VMM_INITRD=${VMM_INITRD:-/vmm/guest/initrd.cpio.gz}
 VMM_TIMEOUT=${VMM_TIMEOUT:-600}
 
 # qemu-system-riscv64, through its own ld.so: the emulated host has no
-# /lib of its own (busybox is static).
+# /lib of its own (busybox is static).  $VMM_WRAP, if set, runs it (a
+# timeout).
 vmm_qemu() {
-	"$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
+	# shellcheck disable=SC2086 # VMM_WRAP is a command and its words
+	$VMM_WRAP "$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
 		--library-path "$VMM_QEMU_ROOT/usr/lib/riscv64-linux-gnu" \
 		"$VMM_QEMU_ROOT/usr/bin/qemu-system-riscv64" "$@"
+}
+
+# vmm_run TASK ARG [QEMU ARGS...]: QEMU with the guest, on this console.
+vmm_run() {
+	local task=$1 arg=$2
+
+	shift 2
+	vmm_qemu -M virt -accel kvm -cpu host -smp "$VMM_SMP" -m "$VMM_MEM" \
+		-nographic -bios none -kernel "$VMM_KERNEL" \
+		-initrd "$VMM_INITRD" -append "$(vmm_append "$task" "$arg")" "$@"
 }
 
 # The guest's shell on this console, for `make run GUEST_SHELL=1`.
 vmm_interactive() {
 	echo "rvkvm: booting the guest with a shell on this console;" \
 		"exit the shell to power it off (or Ctrl-a x to kill QEMU)"
-	vmm_qemu -M virt -accel kvm -cpu host -smp "$VMM_SMP" -m "$VMM_MEM" \
-		-nographic -bios none -kernel "$VMM_KERNEL" \
-		-initrd "$VMM_INITRD" -append "$(vmm_append shell)"
+	vmm_run shell ""
 	echo "rvkvm: QEMU exit status $?"
 }
 
@@ -57,14 +67,9 @@ vmm_guest() {
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	: > "$log"
 	{
-		timeout -s KILL "$VMM_TIMEOUT" \
-			"$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
-			--library-path "$VMM_QEMU_ROOT/usr/lib/riscv64-linux-gnu" \
-			"$VMM_QEMU_ROOT/usr/bin/qemu-system-riscv64" \
-			-M virt -accel kvm -cpu host -smp "$VMM_SMP" \
-			-m "$VMM_MEM" -nographic -bios none \
-			-kernel "$VMM_KERNEL" -initrd "$VMM_INITRD" \
-			-append "$(vmm_append "$task" "$arg")" "$@" < /dev/null 2>&1
+		# A subshell (a pipeline's part): VMM_WRAP stays here.
+		VMM_WRAP="timeout -s KILL $VMM_TIMEOUT"
+		vmm_run "$task" "$arg" "$@" < /dev/null 2>&1
 		echo "rvkvm-vmm: qemu exit $?"
 	} | awk -v t0="$t0" -v lf="$log" '
 		/rvkvm-guest: up / && !up {
