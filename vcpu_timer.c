@@ -238,6 +238,19 @@ void rvkvm_timer_put(struct kvm_vcpu *vcpu)
 }
 
 /**
+ * rvkvm_timer_park_cpu() - no guest compare left in this hart's vstimecmp
+ *
+ * At hardware enable and disable.  The CSR keeps whatever its last user
+ * wrote: Debian's kvm.ko, unloaded before ours, leaves a guest's compare
+ * there, which keeps VSTIP pending on the hart once it is past.
+ */
+void rvkvm_timer_park_cpu(void)
+{
+	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_SSTC))
+		csr_write(CSR_VSTIMECMP, U64_MAX);
+}
+
+/**
  * rvkvm_timer_blocking() - @vcpu is about to sleep (kvm_vcpu_block)
  * @vcpu: the vCPU, still loaded, preemption off
  *

@@ -124,6 +124,7 @@ void rvkvm_timer_vcpu_init(struct kvm_vcpu *vcpu);
 void rvkvm_timer_vcpu_reset(struct kvm_vcpu *vcpu);
 void rvkvm_timer_vcpu_destroy(struct kvm_vcpu *vcpu);
 void rvkvm_timer_load(struct kvm_vcpu *vcpu);
+void rvkvm_timer_park_cpu(void);
 void rvkvm_timer_put(struct kvm_vcpu *vcpu);
 void rvkvm_timer_blocking(struct kvm_vcpu *vcpu);
 void rvkvm_timer_unblocking(struct kvm_vcpu *vcpu);
