@@ -11,10 +11,9 @@
  * clear (a pending VSTIP with the guest's vsie still set ends every WFI
  * of the host's idle loop).  The compare must still read 0 through
  * ONE_REG, and the guest, run again on the other hart, must read it
- * back from stimecmp and take its timer interrupt.  6.12 leaves the guest's 0 in vstimecmp of the
- * hart it ran on, VSTIP pending there.
+ * back from stimecmp and take its timer interrupt.  6.12 leaves the
+ * guest's 0 in vstimecmp of the hart it ran on, VSTIP pending there.
  */
-#include <sched.h>
 #include "kvm_util.h"
 #include "processor.h"
 #include "ucall_common.h"
@@ -56,16 +55,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set),
-		    "sched_setaffinity(CPU %d)", cpu);
-}
-
 /* The number of harts with a compare in vstimecmp or VSTIP pending. */
 static int busy_harts(const char *when)
 {
@@ -94,17 +83,9 @@ static void run_until_sync(struct kvm_vcpu *vcpu, u64 stage)
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[1] == stage, "stage %lu, not %lu",
-			    (unsigned long)uc.args[1], (unsigned long)stage);
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	default:
-		TEST_FAIL("unexpected exit %s", exit_reason_str(vcpu->run->exit_reason));
-	}
+	TEST_ASSERT(rvkvm_sync_or_done(vcpu, &uc) == UCALL_SYNC &&
+		    uc.args[1] == stage, "guest done, or at stage %lu, not %lu",
+		    (unsigned long)uc.args[1], (unsigned long)stage);
 }
 
 static void report_quiet(int busy, const char *what)
@@ -122,17 +103,11 @@ int main(void)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	int cpus[2], nr = 0, cpu;
-	cpu_set_t set;
+	int cpus[2];
 	u64 cmp;
 
 	ksft_print_header();
-	TEST_ASSERT(!sched_getaffinity(0, sizeof(set), &set), "sched_getaffinity");
-	for (cpu = 0; cpu < CPU_SETSIZE && nr < 2; cpu++)
-		if (CPU_ISSET(cpu, &set))
-			cpus[nr++] = cpu;
-	if (nr == 1)
-		cpus[1] = cpus[0];
+	rvkvm_two_host_cpus(cpus);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_init_vector_tables(vm);
@@ -143,7 +118,7 @@ int main(void)
 	ksft_set_plan(4);
 	ksft_print_msg("vCPU on CPU %d, then on CPU %d\n", cpus[0], cpus[1]);
 
-	pin(cpus[0]);
+	rvkvm_pin(0, cpus[0]);
 	run_until_sync(vcpu, 1);
 	report_quiet(busy_harts("out"), "vCPU out, its compare 0 past: every hart parked");
 
@@ -151,7 +126,7 @@ int main(void)
 	ksft_test_result(cmp == 0, "ONE_REG compare keeps the guest's value (%llx)\n",
 			 (unsigned long long)cmp);
 
-	pin(cpus[1]);
+	rvkvm_pin(0, cpus[1]);
 	run_until_sync(vcpu, 2);
 	ksft_test_result_pass("the guest took its timer interrupt on the next hart\n");
 	report_quiet(busy_harts("out again"), "vCPU out again: every hart parked");

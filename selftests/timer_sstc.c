@@ -113,23 +113,13 @@ static pid_t vcpu_tid;
 static bool migrating;
 static unsigned long nr_moves;
 
-static void pin(pid_t tid, int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(tid, sizeof(set), &set),
-		    "sched_setaffinity(%d, CPU %d)", tid, cpu);
-}
-
 /* Keep moving the vCPU thread, asleep in WFI or not. */
 static void *migrator(void *arg)
 {
 	unsigned long n = 0;
 
 	while (READ_ONCE(migrating)) {
-		pin(vcpu_tid, host_cpus[n++ & 1]);
+		rvkvm_pin(vcpu_tid, host_cpus[n++ & 1]);
 		usleep(MIGRATE_EVERY_US);
 	}
 	nr_moves += n;
@@ -211,7 +201,7 @@ static void run_phase(bool sbi, struct phase_result *res)
 		TEST_ASSERT(r == UCALL_SYNC, "unexpected exit: %s",
 			    exit_reason_str(vcpu->run->exit_reason));
 		if (nr_host_cpus > 1) {
-			pin(0, host_cpus[(uc.args[1] + 1) & 1]);
+			rvkvm_pin(0, host_cpus[(uc.args[1] + 1) & 1]);
 			res->sync_moves++;
 		}
 	}
@@ -317,17 +307,12 @@ int main(void)
 	struct phase_result res;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	cpu_set_t set;
 	bool sstc;
-	int cpu;
 
 	ksft_print_header();
 	ksft_set_plan(9);
 
-	TEST_ASSERT(!sched_getaffinity(0, sizeof(set), &set), "sched_getaffinity");
-	for (cpu = 0; cpu < CPU_SETSIZE && nr_host_cpus < 2; cpu++)
-		if (CPU_ISSET(cpu, &set))
-			host_cpus[nr_host_cpus++] = cpu;
+	nr_host_cpus = rvkvm_two_host_cpus(host_cpus);
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	sstc = __vcpu_has_isa_ext(vcpu, KVM_RISCV_ISA_EXT_SSTC);

@@ -10,12 +10,12 @@
 #   RVKVM_OURS_PATH, RVKVM_INTREE_PATH, RVKVM_HOLDER_PATH
 #                      our kvm.ko, Debian's kvm.ko, the /dev/kvm squatter
 #                      (the files exist only if they were packed)
-#   RVKVM_CSRPEEK_PATH the helper that shows each hart's vstimecmp and hip
 
 RVKVM_DIR=/rvkvm
 RVKVM_OURS_PATH=${RVKVM_OURS_PATH:-$RVKVM_DIR/kvm.ko}
 RVKVM_INTREE_PATH=${RVKVM_INTREE_PATH:-$RVKVM_DIR/intree/kvm.ko}
 RVKVM_HOLDER_PATH=${RVKVM_HOLDER_PATH:-$RVKVM_DIR/kvm_holder.ko}
+# The test helper that shows each hart's vstimecmp and hip (if packed).
 RVKVM_CSRPEEK_PATH=$RVKVM_DIR/kvm_csrpeek.ko
 RVKVM_PROBE=$RVKVM_DIR/selftests/vm_create_probe
 RVKVM_FINIT=$RVKVM_DIR/selftests/finit_module

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,36 @@ static inline bool rvkvm_module_is_ours(void)
 		fclose(f);
 	}
 	return strchr(taint, 'O');
+}
+
+/* Keep thread @tid (0: the caller) on host CPU @cpu. */
+static inline void rvkvm_pin(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(tid, sizeof(set), &set),
+		    "sched_setaffinity(%d, CPU %d)", tid, cpu);
+}
+
+/*
+ * The first two host CPUs this thread may run on, into @cpus: returns
+ * how many there are (1 or 2); with one, both entries name it.
+ */
+static inline int rvkvm_two_host_cpus(int cpus[2])
+{
+	cpu_set_t set;
+	int cpu, nr = 0;
+
+	TEST_ASSERT(!sched_getaffinity(0, sizeof(set), &set), "sched_getaffinity");
+	for (cpu = 0; cpu < CPU_SETSIZE && nr < 2; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cpus[nr++] = cpu;
+	TEST_ASSERT(nr, "no CPU to run on");
+	if (nr == 1)
+		cpus[1] = cpus[0];
+	return nr;
 }
 
 /*
