@@ -32,10 +32,6 @@ const struct kvm_stats_header kvm_vcpu_stats_header =
 				 BIT(EXC_SYSCALL) | BIT(EXC_INST_PAGE_FAULT) | \
 				 BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
 
-/* hvip bits a VMM or the kernel may raise; the guest sees them in sip. */
-#define RVKVM_VS_IRQS		(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | \
-				 BIT(IRQ_VS_EXT))
-
 /* Architectural reset: what a hart looks like before its first insn. */
 static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 {
@@ -50,8 +46,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	a->guest.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
 	if (IS_ENABLED(CONFIG_64BIT))
 		a->guest.hstatus |= 2UL << HSTATUS_VSXL_SHIFT;
-	WRITE_ONCE(a->irqs_pending, 0);
-	WRITE_ONCE(a->irqs_pending_mask, 0);
+	rvkvm_vcpu_irq_reset(vcpu);
 	a->pending = RVKVM_PENDING_NONE;
 	rvkvm_timer_vcpu_reset(vcpu);
 	rvkvm_vcpu_fp_reset(vcpu);
@@ -202,6 +197,12 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 	c->vstval = csr_read(CSR_VSTVAL);
 	c->hvip = csr_read(CSR_HVIP);
 	c->vsatp = csr_read(CSR_VSATP);
+	/*
+	 * A pending and enabled VS interrupt left behind would end every
+	 * WFI of the host's idle loop on this hart: park both at zero.
+	 */
+	csr_write(CSR_HVIP, 0);
+	csr_write(CSR_VSIE, 0);
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
 	rvkvm_timer_put(vcpu);
@@ -228,18 +229,6 @@ void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 	rvkvm_timer_unblocking(vcpu);
 }
 
-/* Pending VS interrupts that the guest has enabled in vsie. */
-static bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu)
-{
-	/* vsie holds S-level enables, one bit below their VS hvip bits. */
-	unsigned long enabled = vcpu->arch.csr.vsie << 1;
-	unsigned long pending = READ_ONCE(vcpu->arch.irqs_pending);
-
-	/* LCOFI (Sscofpmf) has its enable at its own bit, as in sie. */
-	return (pending & enabled & RVKVM_VS_IRQS) ||
-	       (pending & vcpu->arch.csr.vsie & BIT(IRQ_PMU_OVF));
-}
-
 /**
  * kvm_arch_vcpu_runnable() - may a blocked @vcpu run again?
  * @vcpu: the vCPU
@@ -257,7 +246,7 @@ int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
  * @vcpu: the vCPU
  *
  * kvm_vcpu_check_block() asks this besides kvm_arch_vcpu_runnable(): with
- * Sstc the timer interrupt is pending in vstimecmp, not in irqs_pending.
+ * Sstc the timer interrupt is pending in vstimecmp, not in arch.irqs.
  *
  * Return: true if the guest's timer fired and the guest enabled it.
  */
@@ -301,65 +290,6 @@ vm_fault_t kvm_arch_vcpu_fault(struct kvm_vcpu *vcpu, struct vm_fault *vmf)
 }
 
 /* Interrupts ----------------------------------------------------------- */
-
-/**
- * rvkvm_vcpu_set_irq() - raise or lower a VS interrupt of @vcpu
- * @vcpu: the vCPU
- * @irq: IRQ_VS_SOFT, IRQ_VS_TIMER, IRQ_VS_EXT or IRQ_PMU_OVF
- * @level: raise or lower
- *
- * Safe from any context: the bit lands in irqs_pending and is marked in
- * irqs_pending_mask; the vCPU copies it into hvip before its next entry.
- */
-void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level)
-{
-	if (level)
-		set_bit(irq, &vcpu->arch.irqs_pending);
-	else
-		clear_bit(irq, &vcpu->arch.irqs_pending);
-	/* The level must be visible before the vCPU sees the change mark. */
-	smp_mb__before_atomic();
-	set_bit(irq, &vcpu->arch.irqs_pending_mask);
-	kvm_vcpu_kick(vcpu);
-}
-
-/* Before entry, IRQs off: copy changed levels into hvip. */
-static void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-	unsigned long changed, hvip;
-
-	if (!READ_ONCE(a->irqs_pending_mask))
-		return;
-	changed = xchg_acquire(&a->irqs_pending_mask, 0);
-	hvip = csr_read(CSR_HVIP);
-	hvip = (hvip & ~changed) | (READ_ONCE(a->irqs_pending) & changed);
-	csr_write(CSR_HVIP, hvip);
-}
-
-/* Interrupts the guest can clear itself, through sip. */
-#define RVKVM_GUEST_CLEARED	(BIT(IRQ_VS_SOFT) | BIT(IRQ_PMU_OVF))
-
-/*
- * After exit: the guest may have cleared its own software interrupt (or
- * its counter overflow, LCOFI) through sip, which writes that hvip bit.
- * Fold that back unless a newer level from outside is already on its
- * way.  hvip is only read when one of them is pending: most exits skip.
- */
-static void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-	unsigned long mine, gone;
-	unsigned int irq;
-
-	mine = READ_ONCE(a->irqs_pending) & ~READ_ONCE(a->irqs_pending_mask) &
-	       RVKVM_GUEST_CLEARED;
-	if (likely(!mine))
-		return;
-	gone = mine & ~csr_read(CSR_HVIP);
-	for_each_set_bit(irq, &gone, BITS_PER_LONG)
-		clear_bit(irq, &a->irqs_pending);
-}
 
 /**
  * rvkvm_vcpu_wait_irq() - sleep until an enabled interrupt is pending

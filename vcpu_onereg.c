@@ -473,7 +473,7 @@ static const unsigned int rvkvm_csr_offset[] = {
 	RVKVM_CSR(sepc,		csr.vsepc),
 	RVKVM_CSR(scause,	csr.vscause),
 	RVKVM_CSR(stval,	csr.vstval),
-	/* sip: derived from hvip, see rvkvm_sip_get() */
+	/* sip: derived from hvip, see rvkvm_vcpu_sip_get() */
 	RVKVM_CSR(satp,		csr.vsatp),
 	RVKVM_CSR(scounteren,	guest.scounteren),
 	RVKVM_CSR(senvcfg,	csr.senvcfg),
@@ -482,44 +482,6 @@ static const unsigned int rvkvm_csr_offset[] = {
 static_assert(ARRAY_SIZE(rvkvm_csr_offset) == RVKVM_NR_UL(struct kvm_riscv_csr));
 
 #define RVKVM_CSR_SIP		KVM_REG_RISCV_CSR_REG(sip)
-
-/* The sip bits a VS-level interrupt line of hvip shows up as. */
-#define RVKVM_SIP_LINES		(BIT(IRQ_S_SOFT) | BIT(IRQ_S_TIMER) | BIT(IRQ_S_EXT))
-#define RVKVM_HVIP_LINES	(RVKVM_SIP_LINES << VSIP_TO_HVIP_SHIFT)
-
-/*
- * sip as the guest would read it next: csr.hvip with the injections not
- * yet flushed into it applied.  Injectors set irqs_pending before
- * irqs_pending_mask, so a mask bit seen here has its pending bit too.
- */
-static unsigned long rvkvm_sip_get(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-	unsigned long mask, hvip;
-
-	/* Pairs with the injector's barrier between pending and mask. */
-	mask = smp_load_acquire(&a->irqs_pending_mask);
-	hvip = (a->csr.hvip & ~mask) | (READ_ONCE(a->irqs_pending) & mask);
-	return (hvip >> VSIP_TO_HVIP_SHIFT) & RVKVM_SIP_LINES;
-}
-
-/*
- * Write the three lines into hvip and make irqs_pending agree, bit by
- * bit and atomically, so that an injection racing with us is either
- * overwritten or applied after us, never half of each.  Mask bits left
- * set by earlier injections only re-apply irqs_pending, now ours.
- */
-static void rvkvm_sip_set(struct kvm_vcpu *vcpu, unsigned long sip)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-	unsigned long lines = (sip & RVKVM_SIP_LINES) << VSIP_TO_HVIP_SHIFT;
-	unsigned long all = RVKVM_HVIP_LINES;
-	unsigned int irq;
-
-	a->csr.hvip = (a->csr.hvip & ~RVKVM_HVIP_LINES) | lines;
-	for_each_set_bit(irq, &all, BITS_PER_LONG)
-		assign_bit(irq, &a->irqs_pending, lines & BIT(irq));
-}
 
 static unsigned long *rvkvm_csr_slot(struct kvm_vcpu *vcpu, unsigned long index)
 {
@@ -530,7 +492,7 @@ static int csr_general_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 			   union rvkvm_reg_val *val)
 {
 	if (reg->index == RVKVM_CSR_SIP)
-		val->ul = rvkvm_sip_get(vcpu);
+		val->ul = rvkvm_vcpu_sip_get(vcpu);
 	else
 		val->ul = *rvkvm_csr_slot(vcpu, reg->index);
 	return 0;
@@ -540,7 +502,7 @@ static int csr_general_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 			   const union rvkvm_reg_val *val)
 {
 	if (reg->index == RVKVM_CSR_SIP)
-		rvkvm_sip_set(vcpu, val->ul);
+		rvkvm_vcpu_sip_set(vcpu, val->ul);
 	else
 		*rvkvm_csr_slot(vcpu, reg->index) = val->ul;
 	return 0;

@@ -297,7 +297,7 @@ bool rvkvm_timer_pending(struct kvm_vcpu *vcpu)
 	if (!(vcpu->arch.csr.vsie & BIT(IRQ_S_TIMER)))
 		return false;
 	if (!rvkvm_timer_sstc(vcpu))
-		return test_bit(IRQ_VS_TIMER, &vcpu->arch.irqs_pending);
+		return rvkvm_vcpu_irq_level(vcpu, IRQ_VS_TIMER);
 	return rvkvm_timer_compare(vcpu) <= rvkvm_guest_time(vcpu->kvm);
 }
 

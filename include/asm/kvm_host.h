@@ -203,9 +203,8 @@ struct kvm_vcpu_arch {
 			unsigned long host_sscratch;
 			unsigned long host_stvec;
 
-			/* Interrupts: bits of hvip, set from any context. */
-			unsigned long irqs_pending;
-			unsigned long irqs_pending_mask;
+			/* VS interrupt lines and their change marks (vcpu_irq.c). */
+			atomic_long_t irqs;
 
 			struct rvkvm_vs_csrs csr;
 			struct rvkvm_vcpu_config cfg;

@@ -54,8 +54,17 @@ void __rvkvm_fp_load(const struct rvkvm_fp *fp);
 /* layout.c */
 int rvkvm_layout_check(void);
 
-/* vcpu.c */
+/* vcpu_irq.c */
 void rvkvm_vcpu_set_irq(struct kvm_vcpu *vcpu, unsigned int irq, bool level);
+bool rvkvm_vcpu_irq_level(struct kvm_vcpu *vcpu, unsigned int irq);
+bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_irq_reset(struct kvm_vcpu *vcpu);
+unsigned long rvkvm_vcpu_sip_get(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_sip_set(struct kvm_vcpu *vcpu, unsigned long sip);
+
+/* vcpu.c */
 void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
