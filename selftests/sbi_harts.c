@@ -35,7 +35,7 @@
 
 enum { R_START1, R_START2, R_START3, R_STATUS_SELF, R_STATUS_BAD,
 	R_RACE_OK, R_IPI_STOPPED, R_IPI_NOHART, R_IPI_BIGBASE, R_FENCEI_ALL,
-	R_SFENCE, R_HFENCE, R_HSM_BADFID, R_NOEXT, R_SUSP_NONRET, R_SRST,
+	R_SFENCE, R_HFENCE, R_HSM_BADFID, R_NOEXT, R_SUSP_RSVD, R_SRST,
 	R_NR };
 
 /* A private call in the experimental range: forwarded to us. */
@@ -78,7 +78,7 @@ asm(".pushsection .rodata.sbi_harts, \"a\"\n"
 "	li	a7, 0x52464E43\n	li a6, 3\n	li a0, 1\n	li a1, 0\n	ecall\n	sd a0, 0x258(s4)\n"
 "	li	a7, 0x48534D\n	li a6, 7\n	ecall\n	sd a0, 0x260(s4)\n"
 "	li	a7, 0x12345678\n	li a6, 0\n	ecall\n	sd a0, 0x268(s4)\n"
-"	li	a7, 0x48534D\n	li a6, 3\n	li a0, 0x80000000\n	ecall\n	sd a0, 0x270(s4)\n"
+"	li	a7, 0x48534D\n	li a6, 3\n	li a0, 0x80000001\n	ecall\n	sd a0, 0x270(s4)\n"
 "	j	report\n"
 "do_srst:\n"
 "	addi	a0, t0, -1\n"			/* mode 1: shutdown (0), 2: cold reboot (1) */
@@ -169,8 +169,8 @@ static void test_hsm(void)
 			 "RFENCE: fence.i to all, sfence.vma to 1-3 SUCCESS; hfence NOT_SUPPORTED\n");
 	ksft_test_result(res(data, R_HSM_BADFID) == SBI_ERR_NOT_SUPPORTED &&
 			 res(data, R_NOEXT) == SBI_ERR_NOT_SUPPORTED &&
-			 res(data, R_SUSP_NONRET) == SBI_ERR_NOT_SUPPORTED,
-			 "unknown function, unknown extension, non-retentive suspend: NOT_SUPPORTED\n");
+			 res(data, R_SUSP_RSVD) == SBI_ERR_INVALID_PARAM,
+			 "unknown function, extension: NOT_SUPPORTED; reserved suspend type: INVALID_PARAM\n");
 	rvkvm_harts_stop(harts, NR_HARTS);
 	for (i = 1; i < NR_HARTS; i++) {
 		vcpu_ioctl(harts[i].vcpu, KVM_GET_MP_STATE, &mp);
