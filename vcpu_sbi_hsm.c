@@ -5,7 +5,8 @@
  * A start and a stop of the same vCPU are ordered by its mp_lock: the
  * starter checks "stopped" and records where to begin under the lock, so
  * two starts cannot both succeed and a start cannot slip between a
- * target's stop and its sleep.  A retentive suspend is a WFI.
+ * target's stop and its sleep.  A retentive suspend is a WFI; a
+ * non-retentive one is a WFI that resumes somewhere else.
  */
 #include <rvkvm/sbi.h>
 
@@ -15,6 +16,15 @@ static struct kvm_vcpu *rvkvm_hsm_target(struct kvm_vcpu *vcpu,
 {
 	return hartid < KVM_MAX_VCPU_IDS ?
 	       kvm_get_vcpu_by_id(vcpu->kvm, hartid) : NULL;
+}
+
+/*
+ * Where a hart may begin (start) or resume (non-retentive suspend): guest
+ * RAM, so that the first fetch does not fault before any code ran.
+ */
+static bool rvkvm_hsm_addr_ok(struct kvm_vcpu *vcpu, unsigned long addr)
+{
+	return kvm_vcpu_is_visible_gfn(vcpu, gpa_to_gfn(addr));
 }
 
 static long rvkvm_hsm_start(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
@@ -27,6 +37,8 @@ static long rvkvm_hsm_start(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
 	spin_lock(&t->arch.mp_lock);
 	if (!READ_ONCE(t->arch.power_off)) {
 		err = SBI_ERR_ALREADY_AVAILABLE;
+	} else if (!rvkvm_hsm_addr_ok(vcpu, call->args[1])) {
+		err = SBI_ERR_INVALID_ADDRESS;
 	} else {
 		t->arch.boot.pc = call->args[1];
 		t->arch.boot.a1 = call->args[2];
@@ -48,18 +60,47 @@ static unsigned long rvkvm_hsm_status(struct kvm_vcpu *t)
 	return SBI_HSM_STATE_STARTED;
 }
 
-static long rvkvm_hsm_suspend(struct kvm_vcpu *vcpu, unsigned long type)
+/*
+ * Back from a non-retentive suspend: the hart starts over at
+ * @resume_addr in S-mode with a0 = hart id, a1 = @opaque, translation
+ * and interrupts off.  The ecall trapped from VS-mode, so sret already
+ * returns there; the VS CSRs are live while the vCPU is loaded.
+ */
+static void rvkvm_hsm_resume(struct kvm_vcpu *vcpu, unsigned long resume_addr,
+			     unsigned long opaque)
 {
-	if (type > SBI_HSM_SUSPEND_RET_LAST)
-		/* Non-retentive: the guest would need a warm reset path. */
-		return type >= SBI_HSM_SUSPEND_NON_RET_DEFAULT &&
-		       type <= SBI_HSM_SUSPEND_NON_RET_LAST ?
-		       SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM;
-	if (type > SBI_HSM_SUSPEND_RET_DEFAULT &&
-	    type < SBI_HSM_SUSPEND_RET_PLATFORM)
+	struct rvkvm_regs *g = &vcpu->arch.guest;
+
+	g->gpr[RVKVM_PC] = resume_addr;
+	g->gpr[10] = vcpu->vcpu_id;
+	g->gpr[11] = opaque;
+	csr_write(CSR_VSATP, 0);
+	csr_clear(CSR_VSSTATUS, SR_SIE);
+}
+
+/*
+ * suspend_type is 32 bits wide (SBI HSM): the upper half of a0 is not
+ * part of it.  Only the two default types exist here; the platform
+ * ranges are the platform's to define, and this one defines none.
+ */
+static long rvkvm_hsm_suspend(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
+{
+	u32 type = call->args[0];
+
+	switch (type) {
+	case SBI_HSM_SUSPEND_RET_DEFAULT:
+		rvkvm_vcpu_wait_irq(vcpu);
+		return SBI_SUCCESS;
+	case SBI_HSM_SUSPEND_NON_RET_DEFAULT:
+		if (!rvkvm_hsm_addr_ok(vcpu, call->args[1]))
+			return SBI_ERR_INVALID_ADDRESS;
+		rvkvm_vcpu_wait_irq(vcpu);
+		rvkvm_hsm_resume(vcpu, call->args[1], call->args[2]);
+		call->trapped = true;
+		return SBI_SUCCESS;
+	default:
 		return SBI_ERR_INVALID_PARAM;
-	rvkvm_vcpu_wait_irq(vcpu);
-	return SBI_SUCCESS;
+	}
 }
 
 static int rvkvm_sbi_hsm_handle(struct kvm_vcpu *vcpu,
@@ -87,7 +128,7 @@ static int rvkvm_sbi_hsm_handle(struct kvm_vcpu *vcpu,
 		call->value = rvkvm_hsm_status(t);
 		break;
 	case SBI_EXT_HSM_HART_SUSPEND:
-		call->error = rvkvm_hsm_suspend(vcpu, call->args[0]);
+		call->error = rvkvm_hsm_suspend(vcpu, call);
 		break;
 	}
 	return RVKVM_RESUME;

@@ -5,11 +5,11 @@
  */
 #include <rvkvm/sbi.h>
 
-static bool rvkvm_srst_reason_valid(unsigned long reason)
+static bool rvkvm_srst_reason_valid(u32 reason)
 {
 	/* None, system failure, or the SBI and vendor ranges above. */
 	return reason <= SBI_SRST_RESET_REASON_SYS_FAILURE ||
-	       reason >= 0xe0000000UL;
+	       reason >= 0xe0000000U;
 }
 
 /**
@@ -39,7 +39,8 @@ int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason)
 static int rvkvm_sbi_srst_handle(struct kvm_vcpu *vcpu,
 				 struct rvkvm_sbi_call *call)
 {
-	unsigned long type = call->args[0], reason = call->args[1];
+	/* Both are 32 bits wide (SBI SRST): the upper halves are not theirs. */
+	u32 type = call->args[0], reason = call->args[1];
 	u32 event;
 
 	if (call->fid != SBI_EXT_SRST_RESET)

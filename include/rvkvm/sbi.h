@@ -17,8 +17,9 @@ struct rvkvm_sbi_call {
 	long error;
 	unsigned long value;
 	/*
-	 * Set by a handler that redirected a trap into the guest, or wants
-	 * the ecall to run again: the pc and a0/a1 are left as they are.
+	 * Set by a handler that redirected a trap into the guest, wants
+	 * the ecall to run again, or moved the guest elsewhere itself: the
+	 * pc and a0/a1 are left as they are.
 	 */
 	bool trapped;
 };
