@@ -17,7 +17,17 @@
  * and that includes every switch between VMs.
  */
 #include <rvkvm/rvkvm.h>
+#include <linux/moduleparam.h>
 #include <asm/insn-def.h>
+
+/*
+ * A test aid: use at most this many VMID bits, 0 for none, so that
+ * rollovers and VMID-less harts can be exercised on a hart with many
+ * (QEMU always implements 14 or 16).
+ */
+static unsigned int vmid_bits = UINT_MAX;
+module_param(vmid_bits, uint, 0444);
+MODULE_PARM_DESC(vmid_bits, "use at most this many VMID bits, 0: none (testing)");
 
 static DEFINE_SPINLOCK(rvkvm_vmid_lock);
 /* Current generation: written under the lock, read without it. */
@@ -46,7 +56,7 @@ void rvkvm_vmid_detect(void)
 	preempt_enable();
 
 	/* With one VMID there is nothing to tell VMs apart by: run without. */
-	rvkvm_host.vmid_bits = vmid > 1 ? fls_long(vmid) : 0;
+	rvkvm_host.vmid_bits = min(vmid > 1 ? fls_long(vmid) : 0, vmid_bits);
 }
 
 /**
