@@ -12,7 +12,7 @@
  * remove VS-stage entries, so forgetting everything of a VMID takes both.
  *
  * Remote flushes are requests (KVM_REQ_*) that each vCPU carries out on
- * whatever hart it runs next; there is no cross-hart fence.
+ * whatever hart it translates on next; there is no cross-hart fence.
  */
 #include <rvkvm/rvkvm.h>
 #include <asm/cacheflush.h>
@@ -25,7 +25,7 @@
 #define RVKVM_HFENCE_MAX_PAGES	64
 
 /*
- * The vCPU that last ran a guest on this hart, for
+ * The vCPU that last translated on this hart, for
  * rvkvm_vcpu_tlb_sanitize().  Cleared when that vCPU is freed, so a new
  * vCPU at the same address is never taken for it.
  */
@@ -114,36 +114,29 @@ void rvkvm_local_hfence_vvma_all(unsigned long vmid)
 	local_irq_restore(flags);
 }
 
-/**
- * rvkvm_vcpu_tlb_sanitize() - flush what this hart must not show @vcpu
- * @vcpu: the vCPU about to enter the guest on this hart
- *
- * Call with interrupts off, after the last VMID and request checks and
- * just before entering the guest.  Calling it from vcpu_load as well is
- * harmless and also covers host reads of guest memory through hgatp
- * (HLV/HLVX) before the first entry.
- *
- * This hart's entries for the VM's VMID are stale for @vcpu when:
- *  - @vcpu last ran on another hart.  The guest's own SFENCE.VMAs and
- *    the fence requests @vcpu carried out since then acted there, not
- *    here, so this hart's VS-stage entries from its earlier run here
+/*
+ * Flush what this hart must not show @vcpu.  Its entries for the VM's
+ * VMID are stale for @vcpu when:
+ *  - @vcpu last translated on another hart.  The guest's own SFENCE.VMAs
+ *    and the fence requests @vcpu carried out since then acted there,
+ *    not here, so this hart's VS-stage entries from its earlier stay
  *    would resurrect translations the guest has flushed, and its
  *    G-stage entries would outlive unmaps the VM's flush requests were
  *    meant to remove.
- *  - another vCPU ran here since: the guest treats each vCPU's TLB as
- *    private and flushes only the harts it believes hold an entry, so a
- *    sibling's VS-stage entries here may be ones it never flushed
- *    because it ran elsewhere meanwhile.  Without VMIDs, that sibling
- *    may even belong to another VM.
- *  - the VM got a new VMID since @vcpu last ran: after a rollover the
- *    value may have tagged another VM's entries here, and the rollover's
- *    HFENCE.GVMA did not necessarily remove VS-stage ones.
- * The first entry of a vCPU always flushes (no hart has it as its last).
+ *  - another vCPU translated here since: the guest treats each vCPU's
+ *    TLB as private and flushes only the harts it believes hold an
+ *    entry, so a sibling's VS-stage entries here may be ones it never
+ *    flushed because it ran elsewhere meanwhile.  Without VMIDs, that
+ *    sibling may even belong to another VM.
+ *  - the VM got a new VMID since @vcpu last translated: after a rollover
+ *    the value may have tagged another VM's entries here, and the
+ *    rollover's HFENCE.GVMA did not necessarily remove VS-stage ones.
+ * A vCPU's first section always flushes (no hart has it as its last).
  * The instruction cache is fenced on the same occasions: a guest FENCE.I
  * acts on the hart it ran on, and guest code loaded by the VMM was never
  * fenced on any hart.
  */
-void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu)
+static void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu **last = this_cpu_ptr(&rvkvm_last_vcpu);
 	unsigned long version = READ_ONCE(vcpu->kvm->arch.vmid.version);
@@ -164,6 +157,86 @@ void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu)
 	vcpu->arch.last_vmid_version = version;
 }
 
+/* Carry out the fences other threads asked @vcpu for, on this hart. */
+static void rvkvm_vcpu_tlb_requests(struct kvm_vcpu *vcpu)
+{
+	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
+		rvkvm_gstage_load_hgatp(vcpu);
+	if (kvm_check_request(KVM_REQ_HFENCE_GVMA_VMID_ALL, vcpu))
+		rvkvm_local_hfence_gvma_vmid_all(rvkvm_vmid_hw(vcpu->kvm));
+	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_ALL, vcpu))
+		rvkvm_local_hfence_vvma_all(rvkvm_vmid_hw(vcpu->kvm));
+	if (kvm_check_request(KVM_REQ_FENCE_I, vcpu))
+		local_flush_icache_all();
+}
+
+/**
+ * rvkvm_vcpu_tlb_enter() - make this hart fit to translate for @vcpu
+ * @vcpu: the loaded vCPU, in its thread, with interrupts off and
+ *	vcpu->mode already moved out of OUTSIDE_GUEST_MODE with a full
+ *	barrier (smp_store_mb())
+ *
+ * The translation rule (Documentation/design.rst): this hart translates
+ * through the VM's G-stage, entering the guest or reading guest memory
+ * with HLV/HLVX, only in a section that begins here and lasts, with
+ * interrupts off, until the mode is OUTSIDE_GUEST_MODE again.  Here the
+ * VMID is checked, and the TLB requests and the clean-up above are
+ * carried out on this very hart.  A flush requested after the mode
+ * store IPIs this hart and waits until the section ends
+ * (KVM_REQUEST_WAIT), so memory an unmap frees is never read; one
+ * requested before it is seen and done here.  A rollover cannot finish
+ * either while this hart has interrupts off.
+ *
+ * Return: false if the VM's VMID is stale: leave the section, call
+ * rvkvm_vmid_update() with interrupts on, and begin again.
+ */
+bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu)
+{
+	lockdep_assert_irqs_disabled();
+	if (rvkvm_vmid_stale(vcpu->kvm))
+		return false;
+	rvkvm_vcpu_tlb_requests(vcpu);
+	rvkvm_vcpu_tlb_sanitize(vcpu);
+	return true;
+}
+
+/**
+ * rvkvm_guest_access_begin() - begin a section in which this hart may
+ *	read guest memory through @vcpu's translation
+ * @vcpu: the loaded vCPU, in its thread, with interrupts on
+ *
+ * The host's side of the translation rule (rvkvm_vcpu_tlb_enter()): in
+ * READING_SHADOW_PAGE_TABLES mode, which KVM_REQUEST_WAIT requests wait
+ * for and plain kicks ignore.  Keep the section short: interrupts stay
+ * off until rvkvm_guest_access_end().
+ */
+void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu)
+{
+	lockdep_assert_irqs_enabled();
+	for (;;) {
+		rvkvm_vmid_update(vcpu);
+		local_irq_disable();
+		/* Flush requesters read the mode after making the request. */
+		smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);
+		if (rvkvm_vcpu_tlb_enter(vcpu))
+			return;
+		/* Nothing was read: any order will do. */
+		smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
+		local_irq_enable();
+	}
+}
+
+/**
+ * rvkvm_guest_access_end() - end the section rvkvm_guest_access_begin() began
+ * @vcpu: the vCPU
+ */
+void rvkvm_guest_access_end(struct kvm_vcpu *vcpu)
+{
+	/* The reads are done before a flush waiter may go on. */
+	smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
+	local_irq_enable();
+}
+
 /**
  * rvkvm_vcpu_tlb_forget() - make every hart forget @vcpu ran there
  * @vcpu: the vCPU being freed
@@ -177,20 +250,3 @@ void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu)
 		cmpxchg(per_cpu_ptr(&rvkvm_last_vcpu, cpu), vcpu, NULL);
 }
 
-/**
- * rvkvm_vcpu_process_tlb_requests() - carry out @vcpu's pending fences
- * @vcpu: the vCPU, in its thread
- *
- * The fences act on the current hart.  If the vCPU migrates before it
- * enters the guest, rvkvm_vcpu_tlb_sanitize() flushes the new hart, and
- * any vCPU arriving on the old one flushes it then.
- */
-void rvkvm_vcpu_process_tlb_requests(struct kvm_vcpu *vcpu)
-{
-	if (kvm_check_request(KVM_REQ_HFENCE_GVMA_VMID_ALL, vcpu))
-		rvkvm_local_hfence_gvma_vmid_all(rvkvm_vmid_hw(vcpu->kvm));
-	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_ALL, vcpu))
-		rvkvm_local_hfence_vvma_all(rvkvm_vmid_hw(vcpu->kvm));
-	if (kvm_check_request(KVM_REQ_FENCE_I, vcpu))
-		local_flush_icache_all();
-}

@@ -391,11 +391,18 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
 
 /* The run loop --------------------------------------------------------- */
 
-/* Requests are made from anywhere; act on them before entering. */
-static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
+/*
+ * Requests are made from anywhere; act on them before entering.  The
+ * TLB kinds are not among them: they are carried out in the translation
+ * section (rvkvm_vcpu_tlb_enter()), on the hart that then translates.
+ * Return: 0, or -EIO for a VM the generic core declared dead.
+ */
+static int rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 {
 	if (!kvm_request_pending(vcpu) && !READ_ONCE(vcpu->arch.power_off))
-		return;
+		return 0;
+	if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu))
+		return -EIO;
 	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
@@ -404,11 +411,9 @@ static void rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 		/* Outside reset_loaded: perf may sleep, preemption may not. */
 		rvkvm_pmu_vcpu_reset(vcpu);
 	}
-	if (kvm_check_request(KVM_REQ_UPDATE_HGATP, vcpu))
-		rvkvm_gstage_load_hgatp(vcpu);
 	if (kvm_check_request(KVM_REQ_STEAL_UPDATE, vcpu))
 		rvkvm_sta_record(vcpu);
-	rvkvm_vcpu_process_tlb_requests(vcpu);
+	return 0;
 }
 
 /*
@@ -432,17 +437,20 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	preempt_disable();
 	local_irq_disable();
 
-	/* Kicks from now on IPI us; anything earlier is seen below. */
+	/*
+	 * Kicks from now on IPI us; anything earlier is seen below.  The
+	 * translation section begins (rvkvm_vcpu_tlb_enter()) and lasts
+	 * until the mode is OUTSIDE_GUEST_MODE again after the exit.
+	 */
 	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
-	if (kvm_request_pending(vcpu) || xfer_to_guest_mode_work_pending() ||
-	    rvkvm_vmid_stale(vcpu->kvm)) {
-		vcpu->mode = OUTSIDE_GUEST_MODE;
+	if (!rvkvm_vcpu_tlb_enter(vcpu) || kvm_request_pending(vcpu) ||
+	    xfer_to_guest_mode_work_pending()) {
+		/* Nothing ran: no access to order before the mode. */
+		smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
 		preempt_enable();
 		return false;
 	}
-	/* Stale guest TLB entries on this hart go before we enter. */
-	rvkvm_vcpu_tlb_sanitize(vcpu);
 	rvkvm_vcpu_flush_irqs(vcpu);
 	kvm_vcpu_srcu_read_unlock(vcpu);
 
@@ -533,7 +541,9 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		if (r)
 			break;
 		rvkvm_vmid_update(vcpu);
-		rvkvm_vcpu_requests(vcpu);
+		r = rvkvm_vcpu_requests(vcpu);
+		if (r)
+			break;
 		if (!rvkvm_vcpu_run_once(vcpu)) {
 			r = RVKVM_RESUME;
 			continue;

@@ -152,8 +152,9 @@ static void rvkvm_set_gpr(struct kvm_vcpu *vcpu, unsigned long rd,
  * In-kernel devices (ioeventfd, coalesced MMIO) on the MMIO bus come
  * first; anything else exits to userspace as KVM_EXIT_MMIO.
  *
- * Return: RVKVM_RESUME, RVKVM_TO_USER, or -EOPNOTSUPP for an instruction
- * that is no integer load or store.
+ * Return: RVKVM_RESUME (also after an access fault was delivered for an
+ * instruction that is no integer load or store), RVKVM_TO_USER, or a
+ * -errno.
  */
 int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store)
 {
@@ -165,10 +166,18 @@ int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store)
 
 	r = rvkvm_mmio_insn(vcpu, &insn, &m->insn_len);
 	if (r)
-		return RVKVM_RESUME;
+		return r == -EAGAIN ? RVKVM_RESUME : r;
 	d = rvkvm_ldst_decode(insn);
-	if (!d || d->store != store)
-		return -EOPNOTSUPP;
+	if (!d || d->store != store) {
+		/*
+		 * An AMO, LR/SC, FP or vector access: no device emulation
+		 * takes those, so the guest gets the access fault a device
+		 * region without them gives on hardware.
+		 */
+		rvkvm_vcpu_redirect_trap(vcpu, store ? EXC_STORE_ACCESS :
+					 EXC_LOAD_ACCESS, vcpu->arch.trap.stval);
+		return RVKVM_RESUME;
+	}
 
 	m->len = d->len;
 	m->load = !store;
@@ -386,9 +395,13 @@ int rvkvm_virtual_insn(struct kvm_vcpu *vcpu)
 	unsigned long insn = vcpu->arch.trap.stval;
 	int i;
 
-	if (!insn &&
-	    rvkvm_vcpu_read_insn(vcpu, vcpu->arch.guest.gpr[RVKVM_PC], &insn))
-		return RVKVM_RESUME;
+	if (!insn) {
+		int r = rvkvm_vcpu_read_insn(vcpu, vcpu->arch.guest.gpr[RVKVM_PC],
+					     &insn);
+
+		if (r)
+			return r == -EAGAIN ? RVKVM_RESUME : r;
+	}
 
 	if (!rvkvm_insn_is_compressed(insn))
 		for (i = 0; i < ARRAY_SIZE(rvkvm_vinsn_table); i++)

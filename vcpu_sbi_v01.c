@@ -22,67 +22,33 @@ enum rvkvm_sbi_v01_eid {
 	RVKVM_V01_SHUTDOWN = 0x8,
 };
 
-/* One unsigned long at @gva, as the guest's S-mode would load it. */
-static unsigned long rvkvm_v01_hlv(struct kvm_vcpu *vcpu, unsigned long gva,
-				   struct rvkvm_trap *fault)
-{
-	unsigned long flags, hstatus, val;
-
-	/* HLV takes the guest's privilege for the walk from hstatus.SPVP. */
-	local_irq_save(flags);
-	hstatus = csr_swap(CSR_HSTATUS, vcpu->arch.guest.hstatus);
-	val = __rvkvm_hlv_d(gva, fault);
-	csr_write(CSR_HSTATUS, hstatus);
-	local_irq_restore(flags);
-	return val;
-}
-
-/*
- * The read of a hart mask faulted.  A G-stage miss on guest RAM is ours:
- * map the page and let the guest run the ecall again, which then reads
- * it.  A guest-physical address without RAM is what a load access fault
- * reports on hardware; anything else (a VS-stage page fault, misalignment)
- * is the guest's own, delivered at the ecall as firmware would.  6.12
- * hands the guest the raw trap, G-stage causes included.
- */
-static int rvkvm_v01_mask_fault(struct kvm_vcpu *vcpu, unsigned long gva,
-				const struct rvkvm_trap *fault)
-{
-	gpa_t gpa = (fault->htval << 2) | (gva & 3);
-	unsigned long hva;
-	int r;
-
-	if (fault->scause != EXC_LOAD_GUEST_PAGE_FAULT) {
-		rvkvm_vcpu_redirect_trap(vcpu, fault->scause, gva);
-		return 0;
-	}
-	hva = kvm_vcpu_gfn_to_hva_prot(vcpu, gpa_to_gfn(gpa), NULL);
-	if (kvm_is_error_hva(hva)) {
-		rvkvm_vcpu_redirect_trap(vcpu, EXC_LOAD_ACCESS, gva);
-		return 0;
-	}
-	r = rvkvm_gstage_fault(vcpu, gpa, false, false);
-	return r < 0 ? r : 0;
-}
-
 /*
  * The vCPUs the call's a0 names: a null pointer means every hart, as in
  * OpenSBI and 6.12; otherwise bit i of the unsigned long it points to
- * names hart i.  Return: 0 with call->error set on the mask's validity,
- * or with call->trapped set if the read faulted; or a -errno.
+ * names hart i.  The read goes through the guest's translation; a fault
+ * the guest would take (a VS-stage page fault, misalignment, no RAM
+ * behind the address) is delivered at the ecall, as firmware would.
+ * 6.12 hands the guest the raw trap, G-stage causes included.
+ * Return: 0 with call->error set on the mask's validity, or with
+ * call->trapped set if the ecall must not complete now; or a -errno.
  */
 static int rvkvm_v01_targets(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call,
 			     unsigned long *targets)
 {
-	struct rvkvm_trap fault = { };
 	unsigned long mask = 0, base = -1UL, gva = call->args[0];
+	struct rvkvm_trap fault;
+	int r;
 
 	if (gva) {
-		mask = rvkvm_v01_hlv(vcpu, gva, &fault);
-		if (fault.scause) {
+		r = rvkvm_read_gva(vcpu, gva, false, &mask, &fault);
+		if (r == 1)
+			rvkvm_vcpu_redirect_trap(vcpu, fault.scause, fault.stval);
+		if (r == 1 || r == -EAGAIN) {
 			call->trapped = true;
-			return rvkvm_v01_mask_fault(vcpu, gva, &fault);
+			return 0;
 		}
+		if (r)
+			return r;
 		base = 0;
 	}
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, mask, base, targets);

@@ -94,9 +94,13 @@ void rvkvm_aia_vcpu_put(struct kvm_vcpu *vcpu);
 int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
 			      unsigned long stval);
+int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu);
+
+/* vcpu_gva.c */
+int rvkvm_read_gva(struct kvm_vcpu *vcpu, unsigned long gva, bool fetch,
+		   unsigned long *val, struct rvkvm_trap *fault);
 int rvkvm_vcpu_read_insn(struct kvm_vcpu *vcpu, unsigned long pc,
 			 unsigned long *insn);
-int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu);
 
 /* vcpu_insn.c */
 int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store);
@@ -164,8 +168,9 @@ void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
 				      gpa_t size);
 void rvkvm_local_hfence_gvma_all(void);
 void rvkvm_local_hfence_vvma_all(unsigned long vmid);
-void rvkvm_vcpu_tlb_sanitize(struct kvm_vcpu *vcpu);
+bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu);
+void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu);
+void rvkvm_guest_access_end(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu);
-void rvkvm_vcpu_process_tlb_requests(struct kvm_vcpu *vcpu);
 
 #endif /* __RVKVM_RVKVM_H */
