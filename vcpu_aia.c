@@ -99,9 +99,12 @@ void rvkvm_aia_vcpu_config(struct kvm_vcpu *vcpu)
 	for (i = 0; i < ARRAY_SIZE(rvkvm_hstateen0_map); i++)
 		if (rvkvm_guest_has_ext(vcpu, rvkvm_hstateen0_map[i].ext))
 			h |= rvkvm_hstateen0_map[i].bits;
+	/* A put in between (preemption) would swap sstateen0 twice. */
+	preempt_disable();
 	rvkvm_stateen_put(vcpu);
 	vcpu->arch.cfg.hstateen0 = h;
 	rvkvm_stateen_load(vcpu);
+	preempt_enable();
 }
 
 /**

@@ -135,7 +135,8 @@ int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu)
 	case RVKVM_PENDING_MMIO:
 		return rvkvm_mmio_complete(vcpu);
 	case RVKVM_PENDING_SBI:
-		return rvkvm_sbi_complete(vcpu);
+	case RVKVM_PENDING_SBI_V01:
+		return rvkvm_sbi_complete(vcpu, p == RVKVM_PENDING_SBI_V01);
 	case RVKVM_PENDING_CSR:
 		return rvkvm_csr_complete(vcpu);
 	default:

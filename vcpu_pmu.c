@@ -194,11 +194,14 @@ static void rvkvm_pmu_release(struct rvkvm_pmc *pmc)
 }
 
 /*
- * A perf event counting @eidx for the guest's privilege levels that
- * @flags does not inhibit, disabled until the counter starts.
+ * A perf event for @pmc counting @eidx for the guest's privilege levels
+ * that @flags does not inhibit, disabled until the counter starts.  It
+ * is not installed: the counter keeps its old event until the caller
+ * knows the new one exists.
  */
-static int rvkvm_pmu_perf_create(struct rvkvm_pmc *pmc, unsigned long flags,
-				 unsigned long eidx, u64 edata)
+static struct perf_event *rvkvm_pmu_perf_create(struct rvkvm_pmc *pmc,
+						unsigned long flags,
+						unsigned long eidx, u64 edata)
 {
 	struct perf_event_attr attr = {
 		.size = sizeof(attr),
@@ -211,18 +214,13 @@ static int rvkvm_pmu_perf_create(struct rvkvm_pmc *pmc, unsigned long flags,
 		/* Tells the SBI PMU driver to filter on VS/VU, not S/U. */
 		.config1 = RISCV_PMU_CONFIG1_GUEST_EVENTS,
 	};
-	struct perf_event *event;
 
 	if (!rvkvm_pmu_perf_config(eidx, edata, &attr.type, &attr.config))
-		return -EOPNOTSUPP;
+		return ERR_PTR(-EOPNOTSUPP);
 	attr.sample_period = rvkvm_pmu_period(pmc);
 	/* Counted for this thread, which is the vCPU's. */
-	event = perf_event_create_kernel_counter(&attr, -1, current,
-						 rvkvm_pmu_overflow, pmc);
-	if (IS_ERR(event))
-		return PTR_ERR(event);
-	pmc->event = event;
-	return 0;
+	return perf_event_create_kernel_counter(&attr, -1, current,
+						rvkvm_pmu_overflow, pmc);
 }
 
 /* Counter mask -------------------------------------------------------- */
@@ -337,6 +335,7 @@ long rvkvm_pmu_config(struct kvm_vcpu *vcpu, unsigned long cbase,
 {
 	bool fw = rvkvm_pmu_is_fw_event(eidx);
 	struct rvkvm_pmu *pmu = vcpu->arch.pmu;
+	struct perf_event *event = NULL;
 	struct rvkvm_pmc *pmc;
 	u64 config;
 	u32 type;
@@ -359,15 +358,18 @@ long rvkvm_pmu_config(struct kvm_vcpu *vcpu, unsigned long cbase,
 			return SBI_ERR_NOT_SUPPORTED;
 	}
 	pmc = &pmu->pmc[i];
+	/* Failing here leaves the counter (SKIP_MATCH: configured) as it was. */
+	if (!fw) {
+		event = rvkvm_pmu_perf_create(pmc, flags, eidx, edata);
+		if (IS_ERR(event))
+			return SBI_ERR_NOT_SUPPORTED;
+	}
 	if (pmc->started)
 		rvkvm_pmu_end(pmu, pmc);
 	rvkvm_pmu_release(pmc);
-	clear_bit(i, pmu->configured);
+	pmc->event = event;
 	if (flags & SBI_PMU_CFG_FLAG_CLEAR_VALUE)
 		pmc->value = 0;
-	if (!fw && rvkvm_pmu_perf_create(pmc, flags, eidx, edata))
-		return SBI_ERR_NOT_SUPPORTED;
-
 	pmc->eidx = eidx;
 	set_bit(i, pmu->configured);
 	if (flags & SBI_PMU_CFG_FLAG_AUTO_START)

@@ -174,7 +174,8 @@ int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
 	memcpy(run->riscv_sbi.args, call->args, sizeof(call->args));
 	run->riscv_sbi.ret[0] = SBI_ERR_NOT_SUPPORTED;
 	run->riscv_sbi.ret[1] = 0;
-	vcpu->arch.pending = RVKVM_PENDING_SBI;
+	vcpu->arch.pending = call->eid <= RVKVM_SBI_V01_LAST ?
+			     RVKVM_PENDING_SBI_V01 : RVKVM_PENDING_SBI;
 	return RVKVM_TO_USER;
 }
 
@@ -192,13 +193,16 @@ static void rvkvm_sbi_return(struct kvm_vcpu *vcpu, unsigned long a0,
 /**
  * rvkvm_sbi_complete() - finish an SBI call userspace handled
  * @vcpu: the vCPU
+ * @legacy: a v0.1 call, which returns a0 alone: a1 stays the guest's
  *
  * Return: RVKVM_RESUME.
  */
-int rvkvm_sbi_complete(struct kvm_vcpu *vcpu)
+int rvkvm_sbi_complete(struct kvm_vcpu *vcpu, bool legacy)
 {
-	rvkvm_sbi_return(vcpu, vcpu->run->riscv_sbi.ret[0],
-			 vcpu->run->riscv_sbi.ret[1]);
+	struct kvm_run *run = vcpu->run;
+
+	rvkvm_sbi_return(vcpu, run->riscv_sbi.ret[0],
+			 legacy ? vcpu->arch.guest.gpr[11] : run->riscv_sbi.ret[1]);
 	return RVKVM_RESUME;
 }
 

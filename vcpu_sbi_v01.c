@@ -114,7 +114,7 @@ static int rvkvm_sbi_v01_handle(struct kvm_vcpu *vcpu,
 /* Enabled by default; Debian's 6.12 lists it but serves no call. */
 const struct rvkvm_sbi_ext rvkvm_sbi_v01 = {
 	.eid_first = RVKVM_V01_SET_TIMER,
-	.eid_last = RVKVM_V01_SHUTDOWN,
+	.eid_last = RVKVM_SBI_V01_LAST,
 	.kvm_id = KVM_RISCV_SBI_EXT_V01,
 	.handle = rvkvm_sbi_v01_handle,
 };

@@ -43,7 +43,7 @@ enum {
 	D_BAD_PTR_PC = 0x0b0, D_TIMER_CMP = 0x0b8, D_TIMER_AT = 0x0c0,
 	D_TIMER_CAUSE = 0x0c8, D_TIMER_A1 = 0x0d0, D_GETCHAR = 0x0d8,
 	D_PUTCHAR = 0x0e0, D_CLEAR_A1 = 0x0e8, D_SHUTDOWN_RET = 0x0f0,
-	D_H1_SIP_BEFORE = 0x108, D_H1_DONE = 0x110,
+	D_H1_SIP_BEFORE = 0x108, D_H1_DONE = 0x110, D_CONSOLE_A1 = 0x118,
 };
 
 /*
@@ -62,8 +62,8 @@ asm(".pushsection .rodata.sbi_legacy, \"a\"\n"
 "	bnez	a0, report\n"
 "	lla	t0, h0_trap\n	csrw stvec, t0\n"
 /* Console: both exit to userspace. */
-"	li	a7, 1\n	li a0, 0x4b\n	ecall\n	sd a0, 0x0e0(s4)\n"
-"	li	a7, 2\n	ecall\n	sd a0, 0x0d8(s4)\n"
+"	li	a7, 1\n	li a0, 0x4b\n	li a1, 0x5a5b\n	ecall\n	sd a0, 0x0e0(s4)\n"
+"	li	a7, 2\n	ecall\n	sd a0, 0x0d8(s4)\n	sd a1, 0x118(s4)\n"
 /* set_timer 10 ms ahead, then wait for the interrupt with SIE on. */
 "	li	t0, 0x20\n	csrs sie, t0\n"
 "	rdtime	t1\n	li t2, 100000\n	add a0, t1, t2\n	sd a0, 0x0b8(s4)\n"
@@ -210,6 +210,8 @@ static void run_to_report(struct kvm_vcpu *vcpu, long *putchar_arg)
 			break;
 		case 2:		/* console_getchar */
 			run->riscv_sbi.ret[0] = 'Q';
+			/* A VMM's stray answer: legacy calls have none in a1. */
+			run->riscv_sbi.ret[1] = 0x77;
 			break;
 		case REPORT_EID:
 			return;
@@ -224,8 +226,11 @@ static void check_calls(long putchar_arg)
 {
 	long late = d(D_TIMER_AT) - d(D_TIMER_CMP);
 
-	ksft_test_result(d(D_CLEAR_A1) == 0x5a5a && d(D_TIMER_A1) == 0x5a5a,
-			 "legacy calls return in a0 alone: a1 kept\n");
+	ksft_print_msg("a1 after clear_ipi %#lx, set_timer %#lx, the console %#lx\n",
+		       d(D_CLEAR_A1), d(D_TIMER_A1), d(D_CONSOLE_A1));
+	ksft_test_result(d(D_CLEAR_A1) == 0x5a5a && d(D_TIMER_A1) == 0x5a5a &&
+			 (d(D_CONSOLE_A1) == 0x5a5b || !rvkvm_module_is_ours()),
+			 "legacy calls return in a0 alone: a1 kept, forwarded ones too\n");
 	ksft_test_result(putchar_arg == 'K' && !ds(D_PUTCHAR),
 			 "console_putchar: KVM_EXIT_RISCV_SBI with the char, userspace's answer in a0\n");
 	ksft_test_result(d(D_GETCHAR) == 'Q',

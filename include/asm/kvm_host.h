@@ -190,6 +190,7 @@ enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
 	RVKVM_PENDING_MMIO,
 	RVKVM_PENDING_SBI,
+	RVKVM_PENDING_SBI_V01,		/* a legacy call: it returns a0 only */
 	RVKVM_PENDING_CSR,
 };
 

@@ -110,7 +110,7 @@ int rvkvm_csr_complete(struct kvm_vcpu *vcpu);
 
 /* vcpu_sbi.c */
 int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu);
-int rvkvm_sbi_complete(struct kvm_vcpu *vcpu);
+int rvkvm_sbi_complete(struct kvm_vcpu *vcpu, bool legacy);
 bool rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id);
 void rvkvm_sbi_vcpu_init(struct kvm_vcpu *vcpu);
 

@@ -24,6 +24,9 @@ struct rvkvm_sbi_call {
 	bool trapped;
 };
 
+/* The v0.1 legacy calls are extension ids 0 to 8, one per call. */
+#define RVKVM_SBI_V01_LAST	0x8
+
 /* No KVM_RISCV_SBI_EXT_* id: always on, userspace cannot disable it. */
 #define RVKVM_SBI_ALWAYS	(-1)
 

@@ -49,7 +49,7 @@ static int csrpeek_get(char *buf, const struct kernel_param *kp)
 static const struct kernel_param_ops csrpeek_ops = {
 	.get = csrpeek_get,
 };
-module_param_cb(csrs, &csrpeek_ops, NULL, 0444);
+module_param_cb(csrs, &csrpeek_ops, NULL, 0400);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("rvkvm test helper: vstimecmp and hip of every hart");
