@@ -11,10 +11,11 @@
 
 /*
  * Reads that fault in the G-stage are retried after the fault is
- * resolved; a fault that comes back (an invalidation racing, a signal)
- * is left for the guest to run into again.
+ * resolved: one walk may fault on each of its page-table pages, on A/D
+ * updates and on the page itself.  Past that (an invalidation racing, a
+ * signal) the guest is left to run into the fault again.
  */
-#define RVKVM_GVA_TRIES		2
+#define RVKVM_GVA_TRIES		8
 
 static bool rvkvm_is_gstage_fault(unsigned long scause)
 {

@@ -1,35 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * timer_parked: with Sstc, a vCPU that is not loaded leaves no compare in
- * any hart's vstimecmp, so no VS timer interrupt is pending on a hart the
- * host idles on; and the guest finds its compare again when it runs.
+ * timer_parked: a vCPU that is not loaded leaves no VS interrupt pending
+ * on any hart, so none ends a WFI of the host's idle loop: with Sstc no
+ * compare in vstimecmp, and no VSSIP or VSEIP in hvip; the guest finds
+ * them all again when it runs.
  *
- * The guest enables its timer interrupt in sie (sstatus.SIE stays off),
- * sets stimecmp to 0, long past, and exits to the host.  With the vCPU
- * out of KVM_RUN, and so put, the host reads every hart's vstimecmp and
- * hip through kvm_csrpeek.ko: vstimecmp must be all ones and hip.VSTIP
- * clear (a pending VSTIP with the guest's vsie still set ends every WFI
- * of the host's idle loop).  The compare must still read 0 through
- * ONE_REG, and the guest, run again on the other hart, must read it
- * back from stimecmp and take its timer interrupt.  6.12 leaves the
- * guest's 0 in vstimecmp of the hart it ran on, VSTIP pending there.
+ * The guest, with its external line raised by KVM_INTERRUPT, enables its
+ * timer, software and external interrupts in sie (sstatus.SIE stays
+ * off), sets stimecmp to 0, long past, sends itself an IPI and exits to
+ * the host.  With the vCPU out of KVM_RUN, and so put, the host reads
+ * every hart's vstimecmp and hip through kvm_csrpeek.ko: vstimecmp must
+ * be all ones and hip.VSSIP, VSTIP and VSEIP clear.  The compare must
+ * still read 0 through ONE_REG, and the guest, run again on the other
+ * hart, must read it back from stimecmp and take its three interrupts.
+ * 6.12 leaves the guest's 0 in vstimecmp and its hvip in the hart it ran
+ * on, the three pending there.
  */
 #include "kvm_util.h"
 #include "processor.h"
+#include "sbi.h"
 #include "ucall_common.h"
 #include "rvkvm_test.h"
 
 #define CSRPEEK		"/sys/module/kvm_csrpeek/parameters/csrs"
-#define HIP_VSTIP	BIT(IRQ_S_TIMER + 1)
+#define SBI_EXT_IPI	0x735049
+/* The VS lines in hip: one bit above their S-level numbers. */
+#define HIP_VS_LINES	(BIT(IRQ_S_SOFT + 1) | BIT(IRQ_S_TIMER + 1) | \
+			 BIT(IRQ_S_EXT + 1))
 
-static unsigned int nr_irqs;
+static unsigned int nr_irqs[IRQ_S_EXT + 1];
 
-/* The level stays high while the compare is past: mask it to return. */
+/*
+ * The timer and external levels stay high: mask them to return; the
+ * software interrupt is the guest's own to clear.
+ */
 static void guest_irq(struct ex_regs *regs)
 {
-	csr_clear(CSR_SIE, IE_TIE);
-	GUEST_ASSERT_EQ(regs->cause, CAUSE_IRQ_FLAG | IRQ_S_TIMER);
-	WRITE_ONCE(nr_irqs, nr_irqs + 1);
+	unsigned long irq = regs->cause & ~CAUSE_IRQ_FLAG;
+
+	GUEST_ASSERT(irq == IRQ_S_TIMER || irq == IRQ_S_SOFT || irq == IRQ_S_EXT);
+	if (irq == IRQ_S_SOFT)
+		csr_clear(CSR_SIP, IE_SIE);
+	else
+		csr_clear(CSR_SIE, BIT(irq));
+	WRITE_ONCE(nr_irqs[irq], nr_irqs[irq] + 1);
 }
 
 static void guest_code(void)
@@ -37,25 +51,29 @@ static void guest_code(void)
 	unsigned int i;
 
 	csr_clear(CSR_SSTATUS, SR_SIE);
-	csr_set(CSR_SIE, IE_TIE);
+	csr_set(CSR_SIE, IE_TIE | IE_SIE | IE_EIE);
 	csr_write(CSR_STIMECMP, 0);
+	GUEST_ASSERT_EQ(sbi_ecall(SBI_EXT_IPI, 0, 1, 0, 0, 0, 0, 0).error, 0);
 	GUEST_SYNC(1);
 	/*
-	 * Back, on the other hart: the compare came along, and its interrupt
-	 * is taken as soon as it is enabled.  (QEMU 7.2 does not show an
-	 * Sstc VSTIP in the guest's sip, so the guest takes it instead.)
+	 * Back, on the other hart: the compare and the pending lines came
+	 * along, and their interrupts are taken as soon as they are enabled.
+	 * (QEMU 7.2 does not show an Sstc VSTIP in the guest's sip, so the
+	 * guest takes them instead of reading sip.)
 	 */
 	GUEST_ASSERT_EQ(csr_read(CSR_STIMECMP), 0);
 	csr_set(CSR_SSTATUS, SR_SIE);
-	for (i = 0; i < 1000 && !READ_ONCE(nr_irqs); i++)
+	for (i = 0; i < 1000; i++)
 		asm volatile("nop");
 	csr_clear(CSR_SSTATUS, SR_SIE);
-	GUEST_ASSERT_EQ(READ_ONCE(nr_irqs), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(nr_irqs[IRQ_S_TIMER]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(nr_irqs[IRQ_S_SOFT]), 1);
+	GUEST_ASSERT_EQ(READ_ONCE(nr_irqs[IRQ_S_EXT]), 1);
 	GUEST_SYNC(2);
 	GUEST_DONE();
 }
 
-/* The number of harts with a compare in vstimecmp or VSTIP pending. */
+/* The number of harts with a compare in vstimecmp or a VS line pending. */
 static int busy_harts(const char *when)
 {
 	unsigned long cmp, hip;
@@ -69,7 +87,7 @@ static int busy_harts(const char *when)
 				   &cpu, &cmp, &hip) == 3, "%s: %s", CSRPEEK, line);
 		ksft_print_msg("%s: cpu%d vstimecmp=%lx hip=%lx\n",
 			       when, cpu, cmp, hip);
-		if (cmp != ~0UL || (hip & HIP_VSTIP))
+		if (cmp != ~0UL || (hip & HIP_VS_LINES))
 			busy++;
 		n++;
 	}
@@ -93,7 +111,7 @@ static void report_quiet(int busy, const char *what)
 	if (!busy)
 		ksft_test_result_pass("%s\n", what);
 	else if (!rvkvm_module_is_ours())
-		ksft_test_result_xfail("%s: in-tree kvm.ko leaves the guest's compare armed\n",
+		ksft_test_result_xfail("%s: in-tree kvm.ko leaves the guest's compare and hvip\n",
 				       what);
 	else
 		ksft_test_result_fail("%s: %d harts not quiet\n", what, busy);
@@ -118,6 +136,7 @@ int main(void)
 	ksft_set_plan(4);
 	ksft_print_msg("vCPU on CPU %d, then on CPU %d\n", cpus[0], cpus[1]);
 
+	vcpu_ioctl(vcpu, KVM_INTERRUPT, &(unsigned int){ KVM_INTERRUPT_SET });
 	rvkvm_pin(0, cpus[0]);
 	run_until_sync(vcpu, 1);
 	report_quiet(busy_harts("out"), "vCPU out, its compare 0 past: every hart parked");
@@ -128,7 +147,7 @@ int main(void)
 
 	rvkvm_pin(0, cpus[1]);
 	run_until_sync(vcpu, 2);
-	ksft_test_result_pass("the guest took its timer interrupt on the next hart\n");
+	ksft_test_result_pass("timer, software and external interrupts taken on the next hart\n");
 	report_quiet(busy_harts("out again"), "vCPU out again: every hart parked");
 
 	kvm_vm_free(vm);
