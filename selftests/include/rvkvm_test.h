@@ -211,6 +211,32 @@ static inline void rvkvm_hart_start(struct rvkvm_hart *h)
 }
 
 /*
+ * A VM running @code (as rvkvm_vm_with_code() places it) on @nr vCPUs:
+ * hart 0 for the caller to run, harts 1 and up on threads of their own,
+ * started (a guest keeps them stopped until it starts them).  The data
+ * page follows the code at @data; its first word, which the program
+ * reads to choose what to do, is @mode.  *@datap is its host address.
+ */
+static inline struct kvm_vm *rvkvm_harts_vm(const u8 *code, size_t len,
+					    size_t data, u64 mem_size,
+					    struct rvkvm_hart *harts, int nr,
+					    u64 mode, u64 **datap)
+{
+	struct kvm_vm *vm;
+	u8 *mem;
+	int i;
+
+	vm = rvkvm_vm_with_code(code, len, data, mem_size, &mem);
+	*datap = (u64 *)(mem + data);
+	**datap = mode;
+	for (i = 0; i < nr; i++)
+		harts[i].vcpu = __vm_vcpu_add(vm, i);
+	for (i = 1; i < nr; i++)
+		rvkvm_hart_start(&harts[i]);
+	return vm;
+}
+
+/*
  * Stop and join the threads of harts 1 to @nr - 1.  Sleeping in KVM_RUN,
  * a hart holds its vCPU mutex: SIGUSR1 until it has left.
  */
