@@ -48,7 +48,10 @@
  *        by the host) and to a KVM_MEM_READONLY slot (loads read it,
  *        stores exit): integer loads and stores, compressed forms, AMOs,
  *        LR/SC, FP and vector loads and stores, cache-block operations.
- *        Integer accesses must be emulated exactly; for the rest an access
+ *        Integer ones take random registers (x0 included) and offsets.
+ *        They must be emulated exactly (the destination register and no
+ *        other changed, sign- or zero-extended; a misaligned one may trap
+ *        as misaligned instead); for the rest an access
  *        fault delivered to the guest (or a correct emulation) is right,
  *        a KVM_RUN error is reported and the host steps over the
  *        instruction so the round goes on.
@@ -1920,7 +1923,6 @@ struct mop {
 #define CBO(op)	(((u32)(op) << 20) | ((u32)X_A1 << 15) | (2 << 12) | 0x0f)
 
 #define INSN_MV_T5_SP	0x00010f13u	/* addi t5, sp, 0 */
-#define INSN_MV_SP_A1	0x00058113u	/* addi sp, a1, 0 */
 #define INSN_MV_SP_T5	0x000f0113u	/* addi sp, t5, 0 */
 #define INSN_FMV_X_D	((0x71u << 25) | (10 << 15) | (X_A0 << 7) | 0x53)
 #define INSN_FMV_D_X	((0x79u << 25) | (X_A2 << 15) | (10 << 7) | 0x53)
@@ -2044,15 +2046,120 @@ static u64 mmio_value(u64 gpa, u32 len, bool sext)
 	return v;
 }
 
-/* The stub around @m; returns the offset of the access in it. */
-static u32 mmio_build(struct fz_ctx *c, const struct mop *m, u32 nelem)
+/*
+ * One access as generated: an integer load or store gets registers and
+ * an offset at random (what the host decodes); the others use a0-a2.
+ */
+struct macc {
+	u32 insn;
+	u8 data;	/* rd of a load, rs2 of a store; x0 allowed */
+	u8 base;	/* rs1, or where sp comes from */
+	s64 imm;
+};
+
+/* Registers fz_call() loads, but t5: the sp forms keep sp there. */
+static const u8 fz_gprs[] = { 5, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 28,
+			      29, 31 };
+
+static u8 pick_gpr(struct fz_ctx *c, bool x0)
+{
+	return x0 && chance(c, 10) ? 0 : fz_gprs[rnd_n(c, ARRAY_SIZE(fz_gprs))];
+}
+
+/* x8-x15 for the compressed forms; x8 and x9 are not loaded. */
+static u8 pick_creg(struct fz_ctx *c)
+{
+	return X_A0 + rnd_n(c, 6);
+}
+
+static u32 enc_i(u32 insn, u32 rd, u32 rs1, s64 imm)
+{
+	return (insn & 0x707f) | rd << 7 | rs1 << 15 | ((u32)imm & 0xfff) << 20;
+}
+
+static u32 enc_s(u32 insn, u32 rs2, u32 rs1, s64 imm)
+{
+	return (insn & 0x707f) | rs2 << 20 | rs1 << 15 |
+	       (((u32)imm >> 5) & 0x7f) << 25 | ((u32)imm & 0x1f) << 7;
+}
+
+/* c.lw, c.sw (len 4), c.ld, c.sd (len 8). */
+static u32 enc_cl(u32 insn, u32 r, u32 rs1, u32 uimm, u32 len)
+{
+	insn = (insn & 0xe003) | (r - 8) << 2 | (rs1 - 8) << 7 |
+	       ((uimm >> 3) & 7) << 10;
+	if (len == 4)
+		return insn | ((uimm >> 2) & 1) << 6 | ((uimm >> 6) & 1) << 5;
+	return insn | ((uimm >> 6) & 3) << 5;
+}
+
+/* c.lwsp, c.ldsp. */
+static u32 enc_clsp(u32 insn, u32 rd, u32 uimm, u32 len)
+{
+	insn = (insn & 0xe003) | rd << 7 | ((uimm >> 5) & 1) << 12;
+	if (len == 4)
+		return insn | ((uimm >> 2) & 7) << 4 | ((uimm >> 6) & 3) << 2;
+	return insn | ((uimm >> 3) & 3) << 5 | ((uimm >> 6) & 7) << 2;
+}
+
+/* c.swsp, c.sdsp. */
+static u32 enc_cssp(u32 insn, u32 rs2, u32 uimm, u32 len)
+{
+	insn = (insn & 0xe003) | rs2 << 2;
+	if (len == 4)
+		return insn | ((uimm >> 2) & 0xf) << 9 | ((uimm >> 6) & 3) << 7;
+	return insn | ((uimm >> 3) & 7) << 10 | ((uimm >> 6) & 7) << 7;
+}
+
+static s64 pick_imm12(struct fz_ctx *c)
+{
+	static const s64 imms[] = { 0, -1, 1, -2048, 2047, 8, -8 };
+
+	return chance(c, 50) ? imms[rnd_n(c, ARRAY_SIZE(imms))] :
+	       (s64)rnd_n(c, 4096) - 2048;
+}
+
+static void mop_regs(struct fz_ctx *c, const struct mop *m, struct macc *a)
+{
+	bool load = m->kind == MK_LOAD;
+
+	a->insn = m->insn;
+	a->data = load ? X_A0 : X_A2;
+	a->base = X_A1;
+	a->imm = 0;
+	if (!load && m->kind != MK_STORE)
+		return;
+	if (m->ilen == 4) {
+		a->data = pick_gpr(c, true);
+		a->base = pick_gpr(c, false);
+		a->imm = pick_imm12(c);
+		a->insn = load ? enc_i(m->insn, a->data, a->base, a->imm) :
+			  enc_s(m->insn, a->data, a->base, a->imm);
+	} else if (!m->sp) {
+		a->data = pick_creg(c);
+		a->base = pick_creg(c);
+		a->imm = rnd_n(c, 32) * m->len;
+		a->insn = enc_cl(m->insn, a->data, a->base, a->imm, m->len);
+	} else {
+		/* c.lwsp/c.ldsp with rd x0 are reserved encodings. */
+		a->data = pick_gpr(c, !load);
+		a->base = pick_gpr(c, false);
+		a->imm = rnd_n(c, 64) * m->len;
+		a->insn = load ? enc_clsp(m->insn, a->data, a->imm, m->len) :
+			  enc_cssp(m->insn, a->data, a->imm, m->len);
+	}
+}
+
+/* The stub around @a; returns the offset of the access in it. */
+static u32 mmio_build(struct fz_ctx *c, const struct mop *m,
+		      const struct macc *a, u32 nelem)
 {
 	u8 *p = c->stub;
 	u32 off;
 
 	if (m->sp) {
 		emit32(&p, INSN_MV_T5_SP);
-		emit32(&p, INSN_MV_SP_A1);
+		emit32(&p, ((u32)a->base << 15) | (2 << 7) | 0x13);
 	}
 	if (m->kind == MK_FSTORE)
 		emit32(&p, INSN_FMV_D_X);
@@ -2062,9 +2169,9 @@ static u32 mmio_build(struct fz_ctx *c, const struct mop *m, u32 nelem)
 		emit32(&p, INSN_VMV_S_X);
 	off = p - c->stub;
 	if (m->ilen == 2)
-		emit16(&p, m->insn);
+		emit16(&p, a->insn);
 	else
-		emit32(&p, m->insn);
+		emit32(&p, a->insn);
 	if (m->kind == MK_FLOAD)
 		emit32(&p, INSN_FMV_X_D);
 	if (m->kind == MK_VLOAD)
@@ -2114,13 +2221,20 @@ static void mmio_fail(struct fz_ctx *c, const struct mop *m, u64 addr,
 	      what, a, b);
 }
 
-/* Integer loads and stores: emulated exactly, or a misaligned trap. */
-static void mmio_check_int(struct fz_ctx *c, const struct mop *m, u64 addr,
-			   u64 cause, u64 tval, bool rom)
+/*
+ * Integer loads and stores: emulated exactly (the destination register
+ * and no other changed), or a misaligned trap.
+ */
+static void mmio_check_int(struct fz_ctx *c, const struct mop *m,
+			   const struct macc *a, u64 addr, const u64 *in,
+			   bool rom, u32 slot)
 {
 	bool aligned = !(addr % m->len), store = m->kind == MK_STORE;
 	u32 want_exits = rom && !store ? 0 : 1;
 	u64 mis = store ? EXC_STORE_MISALIGN : EXC_LOAD_MISALIGN;
+	u64 cause = c->f->cause[slot], tval = c->f->tval[slot];
+	u64 keep = m->sp ? BIT(X_T5) : 0;
+	int r;
 
 	if (cause) {
 		if (aligned || cause != mis || tval != addr)
@@ -2129,9 +2243,14 @@ static void mmio_check_int(struct fz_ctx *c, const struct mop *m, u64 addr,
 	}
 	if (c->x->nexit != want_exits)
 		mmio_fail(c, m, addr, "exits, expected", c->x->nexit, want_exits);
-	if (!store && c->f->r[X_A0] != mmio_loaded(m, addr))
-		mmio_fail(c, m, addr, "loaded, expected", c->f->r[X_A0],
+	if (!store && a->data && c->f->r[a->data] != mmio_loaded(m, addr))
+		mmio_fail(c, m, addr, "loaded, expected", c->f->r[a->data],
 			  mmio_loaded(m, addr));
+	if (!store)
+		keep |= BIT(a->data);
+	r = regs_changed(c, keep, in);
+	if (r)
+		mmio_fail(c, m, addr, "register changed: x, insn", r, a->insn);
 }
 
 /* Everything else: an access fault, or an emulation that got it right. */
@@ -2176,8 +2295,9 @@ static void mmio_one(struct fz_ctx *c)
 	const struct mop *m;
 	bool rom = chance(c, 35), exact;
 	u32 nelem = 1 + rnd_n(c, 4), off;
-	u64 addr, bytes;
 	struct fz_frame *f = c->f;
+	struct macc a;
+	u64 addr, bytes, in[32];
 
 	do {
 		m = &mops[rnd_n(c, ARRAY_SIZE(mops))];
@@ -2185,13 +2305,16 @@ static void mmio_one(struct fz_ctx *c)
 	bytes = m->kind == MK_VLOAD || m->kind == MK_VSTORE ?
 		m->len * nelem : m->len;
 	addr = mmio_addr(c, m, bytes, rom);
-	off = mmio_build(c, m, nelem);
+	mop_regs(c, m, &a);
+	off = mmio_build(c, m, &a, nelem);
 	frame_reset(f, (u64)c->stub, 0);
-	f->r[X_A1] = addr;
-	f->r[X_A2] = rnd(c);
+	f->r[a.data] = rnd(c);
+	f->r[a.base] = addr - a.imm;
+	f->r[0] = 0;
+	memcpy(in, f->r, sizeof(in));
 	exact = m->kind == MK_LOAD || m->kind == MK_STORE;
 	expect(c, exact ? FZ_EX_MMIO : FZ_EX_MMIO_ANY, addr, m->len,
-	       m->kind == MK_STORE, f->r[X_A2], m->name);
+	       m->kind == MK_STORE, f->r[a.data], m->name);
 	fz_call(f, 0);
 	expect_none(c);
 	c->st->ops++;
@@ -2203,8 +2326,7 @@ static void mmio_one(struct fz_ctx *c)
 		mmio_fail(c, m, addr, "stray trap or a trap elsewhere: cause, epc",
 			  f->stray[0] | f->irq, f->stray[1]);
 	if (exact)
-		mmio_check_int(c, m, addr, f->cause[off / 4], f->tval[off / 4],
-			       rom);
+		mmio_check_int(c, m, &a, addr, in, rom, off / 4);
 	else
 		mmio_check_other(c, m, addr, bytes, f->cause[off / 4],
 				 f->tval[off / 4], rom);
