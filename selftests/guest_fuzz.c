@@ -1287,6 +1287,11 @@ static void sbi_gen_args(struct fz_ctx *c, struct sbi_call *k)
 	case EID_RFENCE:
 		k->a[0] = sbi_hart_mask(c);
 		k->a[1] = sbi_hart_base(c);
+		/* RFENCE start and size: often a range that wraps. */
+		if (chance(c, 50)) {
+			k->a[2] = -FZ_PG * rnd_n(c, 4) - rnd_n(c, FZ_PG);
+			k->a[3] = chance(c, 50) ? -1UL : FZ_PG << rnd_n(c, 52);
+		}
 		break;
 	case EID_HSM:
 		k->a[0] = sbi_hart_id(c);
