@@ -95,7 +95,6 @@
 #define INSN_ECALL	0x00000073u
 #define INSN_FENCE_I	".4byte 0x0000100f"
 #define INSN_SFENCE_VMA	".4byte 0x12000073"
-#define C_NOP		0x0001u
 #define C_JR_RA		0x8082u
 
 #define X_T0	5
@@ -115,12 +114,9 @@
 #define EXC_LOAD_ACCESS_FAULT	5
 #define EXC_STORE_MISALIGN	6
 #define EXC_STORE_ACCESS_FAULT	7
-#define EXC_U_ECALL		8
 #define EXC_INST_PF		12
 #define EXC_LOAD_PF		13
-#define EXC_STORE_PF		15
 
-#define SBI_ERR_NO_SHMEM	-9
 #define SBI_ERR_LAST		-14	/* SBI 3.0: DENIED_LOCKED */
 
 /* SBI extension ids beyond what sbi.h names. */
@@ -144,7 +140,6 @@
 #define EID_VENDOR_FIRST 0x09000000UL
 #define EID_VENDOR_LAST	0x09FFFFFFUL
 #define EID_FW_FIRST	0x0A000000UL
-#define EID_FW_LAST	0x0AFFFFFFUL
 
 #define HSM_STARTED	0
 #define HSM_STOPPED	1
@@ -338,7 +333,7 @@ struct fz_ctx {
 	struct fz_stats *st;
 	u8 *stub;	/* this hart's stub, S mapping */
 	u64 ustub;	/* the same, U mapping */
-	bool has_pmu, has_v01, has_sta, has_susp_hi;
+	bool has_pmu, has_v01, has_sta;
 };
 
 static u64 rnd(struct fz_ctx *c)
