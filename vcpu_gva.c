@@ -93,13 +93,19 @@ int rvkvm_read_gva(struct kvm_vcpu *vcpu, unsigned long gva, bool fetch,
 	return -EAGAIN;
 }
 
-/* The fetch-side fault the guest should see for a failed HLVX read. */
-static unsigned long rvkvm_fetch_cause(unsigned long load_cause)
+/*
+ * The fetch-side fault the guest should see for a failed HLVX read.
+ * HLVX is a load, but a hart may report its faults with the fetch
+ * causes (QEMU does, since it reads as an instruction fetch): both map.
+ */
+static unsigned long rvkvm_fetch_cause(unsigned long cause)
 {
-	switch (load_cause) {
+	switch (cause) {
 	case EXC_LOAD_ACCESS:
+	case EXC_INST_ACCESS:
 		return EXC_INST_ACCESS;
 	case EXC_LOAD_MISALIGNED:
+	case EXC_INST_MISALIGNED:
 		return EXC_INST_MISALIGNED;
 	default:
 		return EXC_INST_PAGE_FAULT;
