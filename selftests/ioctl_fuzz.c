@@ -32,7 +32,7 @@
  *
  *   ioctl_fuzz [-s SEED] [-t SECONDS] [-n ROUNDS] [-r ROUND] [-T SLICE_MS]
  *              [-j THREADS] [-a AREA,...] [-x AREA,...] [-k CHECK]... [-w HANG_S]
- *              [-S] [-H] [-Q] [-1] [-v]
+ *              [-g MASK] [-S] [-H] [-Q] [-1] [-v]
  *
  *   -t  total time (default 40 s, about a minute in the emulated host)
  *   -n  at most this many rounds (default: as many as fit in -t)
@@ -43,6 +43,8 @@
  *   -k  failures of check CHECK are expected (reported as XFAIL)
  *   -S  soak: 10 minutes, 10 s rounds, 3 threads (later options win)
  *   -H  no hazards (guest memory pulled or made read-only under slots)
+ *   -g  MASK: bit N off turns guest action N off in every mode's table
+ *       (fuzz_guest.h), to find which one a failure needs
  *   -Q  write any sstatus and satp through ONE_REG, also values that
  *       crash QEMU 7.2 (fuzz_onereg.h); for hardware or a fixed QEMU
  *   -1  stop at the first failed check
@@ -85,7 +87,8 @@ static void fz_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-s SEED] [-t SECONDS] [-n ROUNDS] [-r ROUND] [-T SLICE_MS] [-j THREADS]\n"
-		"       [-a AREA,...] [-x AREA,...] [-k CHECK]... [-w HANG_S] [-S] [-H] [-Q] [-1] [-v]\n"
+		"       [-a AREA,...] [-x AREA,...] [-k CHECK]... [-w HANG_S] [-g MASK]\n"
+		"       [-S] [-H] [-Q] [-1] [-v]\n"
 		"areas: onereg vcpu memslot run close\n", prog);
 	exit(KSFT_FAIL);
 }
@@ -99,7 +102,7 @@ static void fz_parse(int argc, char **argv)
 		.threads = 2, .hang_s = 30, .areas = (1U << FZ_A_NR) - 1,
 		.hazards = true,
 	};
-	while ((c = getopt(argc, argv, "s:t:n:r:T:j:a:x:k:w:SHQ1vh")) != -1) {
+	while ((c = getopt(argc, argv, "s:t:n:r:T:j:a:x:k:w:g:SHQ1vh")) != -1) {
 		switch (c) {
 		case 's':
 			fz.o.seed = strtoull(optarg, NULL, 0);
@@ -142,6 +145,9 @@ static void fz_parse(int argc, char **argv)
 			break;
 		case 'Q':
 			fz.o.raw_csrs = true;
+			break;
+		case 'g':
+			fz.o.guest_off = strtoul(optarg, NULL, 0);
 			break;
 		case '1':
 			fz.o.stop_on_fail = true;
@@ -212,6 +218,11 @@ static void fz_summary(u64 rounds, u64 *area_rounds, double secs)
 	printf("# module: %s; guest debug control bits beyond ENABLE: %llu taken, %llu EINVAL\n",
 	       fz.ours ? "rvkvm" : "in-tree", (unsigned long long)fz_debug_bits_ok,
 	       (unsigned long long)fz_debug_bits_einval);
+	printf("# ONE_REG changes after KVM_RUN with immediate_exit or EINTR only: ");
+	printf("%llu taken, %llu EBUSY\n", (unsigned long long)fz_maybe_ok,
+	       (unsigned long long)fz_maybe_busy);
+	printf("# KVM_CREATE_VM of a machine type other than 0: %llu taken, %llu EINVAL\n",
+	       (unsigned long long)fz_vmtype_ok, (unsigned long long)fz_vmtype_einval);
 	if (!fz.ours)
 		printf("# in-tree, exits after kvm_run was garbled: %llu completed, %llu not\n",
 		       (unsigned long long)fz.garbled_done,

@@ -56,6 +56,7 @@ struct fz_opts {
 	u32 areas;		/* bit per enum fz_area */
 	bool hazards;		/* munmap/mprotect guest memory under slots */
 	bool raw_csrs;		/* write sstatus/satp values QEMU 7.2 dies of */
+	u32 guest_off;		/* guest actions turned off (a diagnosis aid) */
 	bool stop_on_fail;
 	bool verbose;
 };

@@ -117,6 +117,16 @@ static void fz_area_run(void)
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_ITERS),
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_EXCS),
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_IRQS));
+	for (i = 0; i < vm->nr; i++) {
+		u64 *rec = fz_hart_rec(vm, vm->vcpus[i].id);
+
+		printf("# run: hart %u: %llu iterations, %llu exceptions, ",
+		       vm->vcpus[i].id, (unsigned long long)rec[FZ_R_ITERS],
+		       (unsigned long long)rec[FZ_R_EXCS]);
+		printf("last trap cause 0x%llx at 0x%llx\n",
+		       (unsigned long long)rec[FZ_R_CAUSE],
+		       (unsigned long long)rec[FZ_R_EPC]);
+	}
 	fz_check(exits > 0, "guest_progress", "no exit in the whole round");
 	fz_vm_destroy(vm);
 }

@@ -129,14 +129,17 @@ static u64 fz_ms_rule(struct fz_ms *ms, int e, const struct kvm_userspace_memory
 			return fz_e(EINVAL);
 		if (m->guest_phys_addr == old->gpa && m->flags == old->flags)
 			return FZ_OK;
-		ro_vma = old->ro_vma;
+		ro_vma = old->ro_vma || old->unmapped;
 	}
 	if ((!old || !old->used || m->guest_phys_addr != old->gpa) &&
 	    fz_ms_overlap(ms, e, m->guest_phys_addr, npages))
 		return fz_e(EEXIST);
 	if (end > ms->gpa_limit)
 		return fz_e(EFAULT);
-	/* 6.12 refuses a writable slot over a read-only mapping. */
+	/*
+	 * 6.12 refuses a writable slot over a mapping without write access
+	 * (read-only, or PROT_NONE once its memory was pulled).
+	 */
 	if (ro_vma && !(m->flags & KVM_MEM_READONLY))
 		arch |= fz_e(EPERM);
 	return arch;

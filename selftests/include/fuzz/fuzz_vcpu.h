@@ -10,7 +10,8 @@
  * Then runner threads run the harts while fuzzing threads throw
  * KVM_SET/GET_MP_STATE, KVM_INTERRUPT, KVM_SET_GUEST_DEBUG,
  * KVM_ENABLE_CAP (vCPU and VM), KVM_SET_SIGNAL_MASK, stats fds, ONE_REG
- * reads, KVM_RUN from a second thread and the x86-only ioctls at them.
+ * reads, KVM_RUN from a second thread and the x86-only ioctls at them,
+ * and /dev/kvm's own ioctls (KVM_CREATE_VM of odd machine types too).
  */
 #ifndef FUZZ_VCPU_H
 #define FUZZ_VCPU_H
@@ -446,6 +447,47 @@ static void fz_ctl_run(struct fz_thread *t, struct fz_vcpu *v, struct fz_timer *
 	__atomic_store_n(&v->busy, 0, __ATOMIC_RELEASE);
 }
 
+/* Debian's module makes VMs of any machine type; ours only of type 0. */
+static u64 fz_vmtype_ok, fz_vmtype_einval;
+
+/* /dev/kvm itself: what it answers does not depend on any VM. */
+static void fz_ctl_dev(struct fz_thread *t)
+{
+	struct fz_rng *rng = &t->rng;
+	unsigned long type;
+	int r;
+
+	switch (fz_below(rng, 4)) {
+	case 0:
+		r = fz_tioctl(t, "KVM_GET_API_VERSION", fz.kvm_fd, KVM_GET_API_VERSION, NULL);
+		fz_check(r == KVM_API_VERSION, "dev_api_version", "KVM_GET_API_VERSION %d", r);
+		break;
+	case 1:
+		r = fz_tioctl(t, "KVM_GET_VCPU_MMAP_SIZE", fz.kvm_fd,
+			      KVM_GET_VCPU_MMAP_SIZE, NULL);
+		fz_check(r == (int)fz.run_size, "dev_mmap_size",
+			 "KVM_GET_VCPU_MMAP_SIZE %d, was %zu", r, fz.run_size);
+		break;
+	case 2:
+		r = fz_tioctl(t, "KVM_CHECK_EXTENSION", fz.kvm_fd, KVM_CHECK_EXTENSION,
+			      (void *)fz_below(rng, 300));
+		fz_check(r >= 0, "check_extension", "/dev/kvm KVM_CHECK_EXTENSION: %s",
+			 fz_err_str(r < 0 ? r : 0));
+		break;
+	default:
+		/* api.rst fixes no RISC-V machine type but 0. */
+		type = fz_chance(rng, 1, 2) ? 0 : fz_value(rng);
+		r = fz_tioctl(t, "KVM_CREATE_VM", fz.kvm_fd, KVM_CREATE_VM, (void *)type);
+		fz_expect("create_vm", type ? FZ_OK | fz_e(EINVAL) : FZ_OK,
+			  r < 0 ? r : 0, "KVM_CREATE_VM type 0x%lx", type);
+		if (type && (r >= 0 || r == -EINVAL))
+			__atomic_fetch_add(r >= 0 ? &fz_vmtype_ok : &fz_vmtype_einval, 1,
+					   __ATOMIC_RELAXED);
+		if (r >= 0)
+			close(r);
+	}
+}
+
 static void *fz_ctl_main(void *arg)
 {
 	struct fz_ctl_worker *w = arg;
@@ -496,6 +538,9 @@ static void *fz_ctl_main(void *arg)
 				      (void *)fz_below(&t->rng, 300));
 			fz_check(r >= 0, "check_extension", "VM KVM_CHECK_EXTENSION: %s",
 				 fz_err_str(r < 0 ? r : 0));
+			break;
+		case 18:
+			fz_ctl_dev(t);
 			break;
 		default:
 			r = fz_tioctl(t, "KVM_GET_ONE_REG", v->fd, KVM_GET_ONE_REG,
