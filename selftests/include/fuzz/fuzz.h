@@ -516,7 +516,7 @@ struct fz_vcpu {
 	struct fz_thread t;
 	u64 epoch;
 	/* Statistics of its runs. */
-	u64 runs, exits[64], eintr;
+	u64 runs, exits[64], eintr, efault;
 };
 
 struct fz_vm {

@@ -581,6 +581,7 @@ static bool fz_run_once(struct fz_vcpu *v, struct fz_runcfg *c)
 	if (c->fd_may_vanish && (r == -ENOTTY || r == -EBADF))
 		return false;
 	if (r == -EFAULT && (c->efault_ok || v->vm->mem_gone)) {
+		v->efault++;
 		if (v->vm->mem_gone)
 			return false;
 		fz_pc_add(v, 4);

@@ -771,7 +771,7 @@ static void fz_area_memslot(void)
 	u8 *arena = fz_ms_arena();
 	struct fz_vm *vm;
 	int i, harts = 2, e;
-	u64 next, runs = 0, exits = 0, eintr = 0;
+	u64 next, runs = 0, exits = 0, eintr = 0, efault = 0;
 
 	fz_seed(&rng, fz.o.seed, fz.round, 0);
 	fz_thread_register(&main_t, "memslot-main", 401);
@@ -850,8 +850,10 @@ static void fz_area_memslot(void)
 	       (unsigned long long)ms->checks, (unsigned long long)ms->dirty_pages,
 	       (unsigned long long)runs, (unsigned long long)exits,
 	       (unsigned long long)ms->mmio);
-	printf("%llu EINTR, guest: %llu iterations, %llu exceptions\n",
-	       (unsigned long long)eintr,
+	for (i = 0; i < harts; i++)
+		efault += vm->vcpus[i].efault;
+	printf("%llu EINTR, %llu EFAULT, guest: %llu iterations, %llu exceptions\n",
+	       (unsigned long long)eintr, (unsigned long long)efault,
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_ITERS),
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_EXCS));
 	printf("# memslot: read-only memory under a writable slot: %llu taken, %llu EPERM; ",
