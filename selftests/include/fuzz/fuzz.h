@@ -490,13 +490,15 @@ static inline enum fz_ptr fz_random_ptr(struct fz_rng *r, u64 good_in)
 
 /* --- Raw VMs and vCPUs ------------------------------------------------------ */
 
-/* Guest-physical layout of the fuzz guest (fuzz_guest.h). */
-#define FZ_G_CODE		0x0000UL
+/*
+ * Guest-physical layout of the fuzz guest (fuzz_guest.h): code at 0,
+ * the control page, the harts' records, scratch memory from 0x2000 up;
+ * nothing at FZ_G_MMIO.
+ */
 #define FZ_G_CTL		0x1000UL
 #define FZ_G_HARTS		0x1100UL
 #define FZ_G_HART_SIZE		0x80UL
 #define FZ_G_NR_SLOTS		30
-#define FZ_G_SCRATCH		0x2000UL
 #define FZ_G_MEM_SIZE		0x10000UL
 #define FZ_G_MMIO		0x10000000UL
 

@@ -52,8 +52,6 @@ enum { FZ_M_SPIN, FZ_M_HSM, FZ_M_MEM, FZ_M_EXITS };
 #define FZ_GF_WFI	8	/* WFI and retentive suspend (timer armed first) */
 #define FZ_GF_OFF_SHIFT	32	/* bit 32 + N: action N of the tables is off */
 
-#define FZ_EID_FWD	0x08000000UL	/* experimental: userspace answers */
-
 asm(".pushsection .rodata.fz_guest, \"a\"\n"
 "	.option push\n	.option norvc\n	.option norelax\n"
 "	.balign 8\n"
@@ -333,7 +331,8 @@ struct fz_runcfg {
 	u64 (*gen)(void *arg);
 	/* Called before each KVM_RUN (memslot area: pauses). */
 	void (*before_run)(struct fz_vcpu *v, void *arg);
-	/* Sleep up to this long before each KVM_RUN: other threads want
+	/*
+	 * Sleep up to this long before each KVM_RUN: other threads want
 	 * the vCPU's mutex too, and a runner back in KVM_RUN at once
 	 * starves them.
 	 */
@@ -601,7 +600,9 @@ static bool fz_run_once(struct fz_vcpu *v, struct fz_runcfg *c)
 		 "vCPU %u exited with %u", v->id, reason);
 	if (reason == KVM_EXIT_MMIO && c->on_mmio)
 		c->on_mmio(v, gen, c->arg);
-	if (fz_chance(rng, c->check_pct, 100)) {
+	/* Exits userspace answers: sometimes check how they complete. */
+	if ((reason == KVM_EXIT_MMIO || reason == KVM_EXIT_RISCV_SBI ||
+	     reason == KVM_EXIT_RISCV_CSR) && fz_chance(rng, c->check_pct, 100)) {
 		fz_completion(v, &v->t, fz_chance(rng, 1, 2));
 		return true;
 	}

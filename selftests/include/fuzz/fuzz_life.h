@@ -215,7 +215,8 @@ static void fz_life_setup(struct fz_thread *t, struct fz_life *l)
 	}
 }
 
-/* The teardown steps in a random order; kvm_run unmapped only once its
+/*
+ * The teardown steps in a random order; kvm_run unmapped only once its
  * runner stopped.
  */
 static int fz_life_plan(struct fz_rng *rng, struct fz_life *l,

@@ -484,7 +484,8 @@ static u64 fz_ms_clear_rule(struct fz_ms *ms, const struct kvm_clear_dirty_log *
 	return FZ_OK;
 }
 
-/* KVM_CLEAR_DIRTY_LOG of a random slot, ranges good and bad; on the
+/*
+ * KVM_CLEAR_DIRTY_LOG of a random slot, ranges good and bad; on the
  * stable slot only requests that must fail, or clear nothing.
  */
 static void fz_ms_clear_log(struct fz_thread *t, struct fz_ms *ms, u8 *arena)
@@ -678,7 +679,8 @@ static void fz_ms_paused(struct fz_ms *ms, int harts,
 	pthread_mutex_unlock(&ms->lock);
 }
 
-/* Paused: the stable slot's log, logging switched now and then, the
+/*
+ * Paused: the stable slot's log, logging switched now and then, the
  * memory of read-only and deleted slots.
  */
 static void fz_ms_checkpoint(struct fz_thread *t, struct fz_ms *ms, u8 *arena)
@@ -752,44 +754,34 @@ static void *fz_ms_main(void *arg)
 	return NULL;
 }
 
-static void fz_area_memslot(void)
-{
-	struct fz_runcfg cfg = {
-		.exits_ok = FZ_EXIT(KVM_EXIT_MMIO) | FZ_EXIT(KVM_EXIT_RISCV_SBI),
-		.imm_pct = 2,
-		.eopnotsupp_ok = true,
-		.efault_ok = fz.o.hazards,
-		.on_mmio = fz_ms_on_mmio,
-		.gen = fz_ms_gen,
-		.before_run = fz_ms_before_run,
-	};
-	struct fz_ms *ms = calloc(1, sizeof(*ms));
-	struct fz_ms_worker w = { .ms = ms };
-	struct fz_thread main_t = {};
-	struct fz_kicker k = {};
-	struct fz_rng rng;
-	u8 *arena = fz_ms_arena();
-	struct fz_vm *vm;
-	int i, harts = 2, e;
-	u64 next, runs = 0, exits = 0, eintr = 0, efault = 0;
+#define FZ_MS_HARTS	2
 
-	fz_seed(&rng, fz.o.seed, fz.round, 0);
-	fz_thread_register(&main_t, "memslot-main", 401);
+/*
+ * The VM: guest code in slot 0, the stable slot, dirty-log protection as
+ * chosen, two harts in MEM mode told where the window and the stable
+ * slot are.
+ */
+static struct fz_ms *fz_ms_setup(struct fz_rng *rng, struct fz_thread *main_t,
+				 struct fz_runcfg *cfg)
+{
+	struct fz_ms *ms = calloc(1, sizeof(*ms));
+	struct fz_vm *vm = fz_guest_vm();
+	int i;
+
 	pthread_mutex_init(&ms->lock, NULL);
 	pthread_cond_init(&ms->cond, NULL);
-	vm = fz_guest_vm();
 	ms->vm = vm;
-	cfg.arg = ms;
-	vm->cfg = &cfg;
+	cfg->arg = ms;
+	vm->cfg = cfg;
 	ms->nr_slots = fz_vm_cap(vm->vm_fd, KVM_CAP_NR_MEMSLOTS);
 	ms->gpa_limit = 1ULL << fz_vm_cap(vm->vm_fd, KVM_CAP_VM_GPA_BITS);
 	fz_check(ms->nr_slots > 511 && ms->gpa_limit > FZ_MS_WIN + FZ_MS_WIN_SIZE,
 		 "memslot_caps", "KVM_CAP_NR_MEMSLOTS %llu, GPA limit 0x%llx",
 		 (unsigned long long)ms->nr_slots, (unsigned long long)ms->gpa_limit);
 	/* Most rounds with manual protection, with INITIALLY_SET if offered. */
-	if (fz_chance(&rng, 3, 4)) {
+	if (fz_chance(rng, 3, 4)) {
 		ms->manual = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
-			     (fz_chance(&rng, 1, 2) ? KVM_DIRTY_LOG_INITIALLY_SET : 0);
+			     (fz_chance(rng, 1, 2) ? KVM_DIRTY_LOG_INITIALLY_SET : 0);
 		ms->manual &= fz_vm_cap(vm->vm_fd, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2);
 		TEST_ASSERT(!fz_ioctl(vm->vm_fd, KVM_ENABLE_CAP,
 				      &(struct kvm_enable_cap){
@@ -806,43 +798,32 @@ static void fz_area_memslot(void)
 	ms->shadow = malloc(FZ_MS_STABLE_PAGES * FZ_PAGE);
 	TEST_ASSERT(ms->pool != MAP_FAILED && ms->stable != MAP_FAILED && ms->shadow,
 		    "slot memory");
-	fz_ms_stable_flags(&main_t, ms, fz_chance(&rng, 3, 4));
+	fz_ms_stable_flags(main_t, ms, fz_chance(rng, 3, 4));
 
-	for (i = 0; i < harts; i++) {
+	for (i = 0; i < FZ_MS_HARTS; i++) {
 		TEST_ASSERT(!fz_vcpu_create(vm, i, NULL), "vCPU %d", i);
 		fz_vcpu_boot(&vm->vcpus[i]);
 		TEST_ASSERT(!fz_ioctl(vm->vcpus[i].fd, KVM_SET_MP_STATE,
 				      &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE }),
 			    "runnable");
 	}
-	fz_guest_setup(vm, &rng, FZ_M_MEM, fz_chance(&rng, 1, 2) ? FZ_GF_AMO : 0);
+	fz_guest_setup(vm, rng, FZ_M_MEM, fz_chance(rng, 1, 2) ? FZ_GF_AMO : 0);
 	*fz_ctl(vm, FZ_C_WIN) = FZ_MS_WIN;
 	*fz_ctl(vm, FZ_C_WIN_SIZE) = FZ_MS_WIN_SIZE;
 	*fz_ctl(vm, FZ_C_STABLE) = FZ_MS_STABLE_GPA;
 	*fz_ctl(vm, FZ_C_STABLE_SIZE) = FZ_MS_STABLE_PAGES * FZ_PAGE;
-	for (i = 0; i < harts; i++)
-		fz_runner_start(&vm->vcpus[i]);
-	fz_kicker_start(&k, 20000);
-	pthread_create(&w.thr, NULL, fz_ms_main, &w);
+	return ms;
+}
 
-	next = fz_now_ns();
-	while (!fz_round_over()) {
-		fz_sleep_us(20000);
-		fz_watchdog();
-		if (fz_now_ns() < next)
-			continue;
-		next = fz_now_ns() + 200000000ULL + fz_below(&rng, 200000000ULL);
-		fz_ms_paused(ms, harts, fz_ms_checkpoint, &main_t, arena);
-	}
-	fz_join(w.thr);
-	fz_kicker_stop(&k);
-	fz_ms_paused(ms, harts, fz_ms_checkpoint, &main_t, arena);
-	fz_runners_stop(vm);
-	for (e = 2; e < FZ_MS_NR; e++) {
-		fz_ms_readonly_check(ms, e);
-		fz_ms_quarantine_check(ms, e);
-	}
+static void fz_ms_report(struct fz_ms *ms)
+{
+	struct fz_vm *vm = ms->vm;
+	u64 runs = 0, exits = 0, eintr = 0, efault = 0;
+	int i;
+
 	fz_runner_stats(vm, &runs, &exits, &eintr);
+	for (i = 0; i < vm->nr; i++)
+		efault += vm->vcpus[i].efault;
 	printf("# memslot: manual protect 0x%llx, %llu slot changes, %llu log calls, ",
 	       (unsigned long long)ms->manual, (unsigned long long)ms->changes,
 	       (unsigned long long)ms->logs);
@@ -850,8 +831,6 @@ static void fz_area_memslot(void)
 	       (unsigned long long)ms->checks, (unsigned long long)ms->dirty_pages,
 	       (unsigned long long)runs, (unsigned long long)exits,
 	       (unsigned long long)ms->mmio);
-	for (i = 0; i < harts; i++)
-		efault += vm->vcpus[i].efault;
 	printf("%llu EINTR, %llu EFAULT, guest: %llu iterations, %llu exceptions\n",
 	       (unsigned long long)eintr, (unsigned long long)efault,
 	       (unsigned long long)fz_guest_sum(vm, FZ_R_ITERS),
@@ -860,16 +839,73 @@ static void fz_area_memslot(void)
 	       (unsigned long long)ms->ro_vma_ok, (unsigned long long)ms->ro_vma_eperm);
 	printf("slot ending at the GPA limit: %llu taken, %llu EFAULT\n",
 	       (unsigned long long)ms->top_ok, (unsigned long long)ms->top_efault);
-	fz_check(fz_guest_sum(vm, FZ_R_ITERS) > 0, "guest_progress",
-		 "no hart got through its loop");
-	fz_vm_destroy(vm);
+}
+
+static void fz_ms_free(struct fz_ms *ms)
+{
+	int e;
+
+	fz_vm_destroy(ms->vm);
 	for (e = 2; e < FZ_MS_NR; e++)
 		fz_ms_chunk_restore(ms, e);
 	munmap(ms->pool, FZ_MS_NR * FZ_MS_CHUNK_PAGES * FZ_PAGE);
 	munmap(ms->stable, FZ_MS_STABLE_PAGES * FZ_PAGE);
-	munmap(arena, 3 * FZ_PAGE);
 	free(ms->shadow);
 	free(ms);
+}
+
+static void fz_area_memslot(void)
+{
+	struct fz_runcfg cfg = {
+		.exits_ok = FZ_EXIT(KVM_EXIT_MMIO) | FZ_EXIT(KVM_EXIT_RISCV_SBI),
+		.imm_pct = 2,
+		.eopnotsupp_ok = true,
+		.efault_ok = fz.o.hazards,
+		.on_mmio = fz_ms_on_mmio,
+		.gen = fz_ms_gen,
+		.before_run = fz_ms_before_run,
+	};
+	struct fz_ms_worker w = {};
+	struct fz_thread main_t = {};
+	struct fz_kicker k = {};
+	u8 *arena = fz_ms_arena();
+	struct fz_rng rng;
+	struct fz_ms *ms;
+	u64 next;
+	int i, e;
+
+	fz_seed(&rng, fz.o.seed, fz.round, 0);
+	fz_thread_register(&main_t, "memslot-main", 401);
+	ms = fz_ms_setup(&rng, &main_t, &cfg);
+	w.ms = ms;
+	for (i = 0; i < FZ_MS_HARTS; i++)
+		fz_runner_start(&ms->vm->vcpus[i]);
+	fz_kicker_start(&k, 20000);
+	pthread_create(&w.thr, NULL, fz_ms_main, &w);
+
+	/* Every 200-400 ms the harts pause for the dirty-log checks. */
+	next = fz_now_ns();
+	while (!fz_round_over()) {
+		fz_sleep_us(20000);
+		fz_watchdog();
+		if (fz_now_ns() < next)
+			continue;
+		next = fz_now_ns() + 200000000ULL + fz_below(&rng, 200000000ULL);
+		fz_ms_paused(ms, FZ_MS_HARTS, fz_ms_checkpoint, &main_t, arena);
+	}
+	fz_join(w.thr);
+	fz_kicker_stop(&k);
+	fz_ms_paused(ms, FZ_MS_HARTS, fz_ms_checkpoint, &main_t, arena);
+	fz_runners_stop(ms->vm);
+	for (e = 2; e < FZ_MS_NR; e++) {
+		fz_ms_readonly_check(ms, e);
+		fz_ms_quarantine_check(ms, e);
+	}
+	fz_ms_report(ms);
+	fz_check(fz_guest_sum(ms->vm, FZ_R_ITERS) > 0, "guest_progress",
+		 "no hart got through its loop");
+	fz_ms_free(ms);
+	munmap(arena, 3 * FZ_PAGE);
 	fz_thread_unregister(&main_t);
 }
 

@@ -40,7 +40,6 @@
 #define FZ_CONFIG(n)	(FZ_REG_UL | KVM_REG_RISCV_CONFIG | KVM_REG_RISCV_CONFIG_REG(n))
 #define FZ_ISA(n)	(FZ_REG_UL | KVM_REG_RISCV_ISA_EXT | (n))
 #define FZ_SBI(n)	(FZ_REG_UL | KVM_REG_RISCV_SBI_EXT | (n))
-#define FZ_TIMER_STATE	(FZ_REG_UL | KVM_REG_RISCV_TIMER | KVM_REG_RISCV_TIMER_REG(state))
 #define FZ_VLENB	(FZ_REG_UL | KVM_REG_RISCV_VECTOR | \
 			 KVM_REG_RISCV_VECTOR_CSR_REG(vlenb))
 
@@ -188,7 +187,8 @@ static struct fz_want fz_model(const struct fz_regs *g, u64 id, bool set,
 		w = fz_w(ENOENT, fz_e(EINVAL));
 	else
 		w = fz_model_type(g, id, type, sub, FZ_IDX(id), KVM_REG_SIZE(id));
-	/* 6.12 answers an SBI_EXT write after the run, or of a value
+	/*
+	 * 6.12 answers an SBI_EXT write after the run, or of a value
 	 * other than 0 or 1, before it looks the id up.
 	 */
 	if (set && type == 8 && w.err && KVM_REG_SIZE(id) == 8) {
@@ -288,23 +288,11 @@ static void fz_read_list(struct fz_thread *t, struct fz_regs *g)
 	free(l);
 }
 
-/*
- * Re-read what decides the register space: the list, which extensions
- * the host offers and the vCPU has, vlenb.  Then hold the list against
- * the model, the multi registers against the single ones, and config
- * isa against the single-letter extensions.
- */
-static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
+/* Which ISA and SBI extensions the host offers and the vCPU has; vlenb. */
+static void fz_read_exts(struct fz_regs *g)
 {
-	static const char letters[] = "acdfhimv";
-	static const int letter_id[] = {
-		KVM_RISCV_ISA_EXT_A, KVM_RISCV_ISA_EXT_C, KVM_RISCV_ISA_EXT_D,
-		KVM_RISCV_ISA_EXT_F, KVM_RISCV_ISA_EXT_H, KVM_RISCV_ISA_EXT_I,
-		KVM_RISCV_ISA_EXT_M, KVM_RISCV_ISA_EXT_V,
-	};
-	u64 model[FZ_REG_MAX], val, isa, en[2] = {}, dis[2] = {};
-	u64 i, n;
 	int fd = g->v->fd, r;
+	u64 i, val;
 
 	for (i = 0; i < FZ_ISA_MAX; i++) {
 		r = fz_get_ul(fd, FZ_ISA(i), &val);
@@ -327,9 +315,13 @@ static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
 	if (g->isa[KVM_RISCV_ISA_EXT_V])
 		fz_expect("vector_vlenb_get", FZ_OK, fz_get_ul(fd, FZ_VLENB, &g->vlenb),
 			  "GET vlenb");
-	fz_read_list(t, g);
+}
 
-	n = fz_model_list(g, model);
+/* KVM_GET_REG_LIST lists exactly what the model says is there. */
+static void fz_check_list(const struct fz_regs *g)
+{
+	u64 model[FZ_REG_MAX], i, n = fz_model_list(g, model);
+
 	qsort(model, n, sizeof(u64), fz_cmp_u64);
 	for (i = 0; i < n && i < g->n && model[i] == g->list[i]; i++)
 		;
@@ -339,6 +331,13 @@ static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
 		 (unsigned long long)i,
 		 (unsigned long long)(i < g->n ? g->list[i] : 0),
 		 (unsigned long long)(i < n ? model[i] : 0));
+}
+
+/* The MULTI registers say what the single ones say. */
+static void fz_check_multi(const struct fz_regs *g)
+{
+	u64 en[KVM_REG_RISCV_ISA_MULTI_REG_LAST + 1] = {}, sbi = 0, val, i;
+	int fd = g->v->fd, r;
 
 	for (i = 0; i < FZ_ISA_MAX; i++)
 		if (g->isa[i])
@@ -349,22 +348,33 @@ static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
 			 "ISA_EXT MULTI_EN %llu: %s, 0x%llx; singles say 0x%llx",
 			 (unsigned long long)i, fz_err_str(r),
 			 (unsigned long long)val, (unsigned long long)en[i]);
-		r = fz_get_ul(fd, FZ_ISA(KVM_REG_RISCV_ISA_MULTI_DIS | i), &dis[i]);
-		fz_check(!r && dis[i] == ~en[i], "isa_multi_matches_single",
+		r = fz_get_ul(fd, FZ_ISA(KVM_REG_RISCV_ISA_MULTI_DIS | i), &val);
+		fz_check(!r && val == ~en[i], "isa_multi_matches_single",
 			 "ISA_EXT MULTI_DIS %llu: %s, 0x%llx; singles say 0x%llx",
 			 (unsigned long long)i, fz_err_str(r),
-			 (unsigned long long)dis[i], (unsigned long long)~en[i]);
+			 (unsigned long long)val, (unsigned long long)~en[i]);
 	}
-	en[0] = 0;
 	for (i = 0; i < FZ_SBI_MAX; i++)
 		if (g->sbi_on[i])
-			en[0] |= 1ULL << i;
+			sbi |= 1ULL << i;
 	r = fz_get_ul(fd, FZ_SBI(KVM_REG_RISCV_SBI_MULTI_EN), &val);
-	fz_check(!r && val == en[0], "sbi_multi_matches_single",
+	fz_check(!r && val == sbi, "sbi_multi_matches_single",
 		 "SBI_EXT MULTI_EN: %s, 0x%llx; singles say 0x%llx", fz_err_str(r),
-		 (unsigned long long)val, (unsigned long long)en[0]);
+		 (unsigned long long)val, (unsigned long long)sbi);
+}
 
-	r = fz_get_ul(fd, FZ_CONFIG(isa), &isa);
+/* Config isa's letters say what the single-letter ISA_EXT registers say. */
+static void fz_check_config_isa(const struct fz_regs *g)
+{
+	static const char letters[] = "acdfhimv";
+	static const int letter_id[] = {
+		KVM_RISCV_ISA_EXT_A, KVM_RISCV_ISA_EXT_C, KVM_RISCV_ISA_EXT_D,
+		KVM_RISCV_ISA_EXT_F, KVM_RISCV_ISA_EXT_H, KVM_RISCV_ISA_EXT_I,
+		KVM_RISCV_ISA_EXT_M, KVM_RISCV_ISA_EXT_V,
+	};
+	u64 isa, i;
+	int r = fz_get_ul(g->v->fd, FZ_CONFIG(isa), &isa);
+
 	fz_expect("config_isa_get", FZ_OK, r, "GET config isa");
 	for (i = 0; !r && i < ARRAY_SIZE(letter_id); i++) {
 		if (!g->host_isa[letter_id[i]])
@@ -374,6 +384,19 @@ static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
 			 "config isa 0x%llx, ISA_EXT %c is %d",
 			 (unsigned long long)isa, letters[i], g->isa[letter_id[i]]);
 	}
+}
+
+/*
+ * Re-read what decides the register space (the extensions, vlenb, the
+ * list) and hold the views of it against each other.
+ */
+static void fz_regs_refresh(struct fz_thread *t, struct fz_regs *g)
+{
+	fz_read_exts(g);
+	fz_read_list(t, g);
+	fz_check_list(g);
+	fz_check_multi(g);
+	fz_check_config_isa(g);
 }
 
 /* --- Writes: what a value does to a register that exists ------------------------ */
@@ -552,45 +575,108 @@ static bool fz_qemu_sanitize(u64 id, u8 *val, bool mine)
 }
 
 /*
- * ONE_REG @id (GET or SET) through a pointer of kind @p, checked against
- * the model; for a SET through a good pointer @val holds the value.
- * Returns the result.
+ * What ONE_REG @id through a pointer of kind @p at @addr must answer; a
+ * SET of value @v, over the current value *@cur if known (read here if
+ * not).  *post says what a successful write leaves.
+ */
+static u64 fz_access_mask(struct fz_regs *g, u64 id, bool set, enum fz_ptr p,
+			  const u8 *addr, u64 v, const u8 **cur, u8 *known,
+			  size_t known_len, enum fz_post *post)
+{
+	unsigned int size = KVM_REG_SIZE(id);
+	bool faults = fz_ptr_faults(p, size, !set);
+	struct fz_want w = fz_model(g, id, set, v);
+	u64 mask;
+
+	*post = FZ_POST_NONE;
+	if (w.err)
+		return fz_e(w.err) | w.also | (faults ? fz_e(EFAULT) : 0);
+	if (faults) {
+		mask = fz_e(EFAULT);
+		/* 6.12 refuses SBI_EXT writes after the run before copying. */
+		if (set && FZ_TYPE(id) == 8)
+			mask |= fz_by_ran(g, 0);
+		return mask;
+	}
+	if (!set)
+		return FZ_OK;
+	if (!*cur && size <= known_len && !fz_one_reg(g->v->fd, false, id, known))
+		*cur = known;
+	return fz_set_rule(g, id, addr, *cur, post);
+}
+
+/*
+ * A change only allowed before the first run, after KVM_RUN calls that
+ * may not have entered the guest: ours allows it if none did, 6.12 never.
+ */
+static void fz_count_maybe_ran(const struct fz_regs *g, bool set, u64 mask, int r)
+{
+	if (set && g->ran == FZ_RAN_MAYBE && !g->shared &&
+	    (mask & fz_e(EBUSY)) && (mask & FZ_OK) && (!r || r == -EBUSY))
+		__atomic_fetch_add(r ? &fz_maybe_busy : &fz_maybe_ok, 1,
+				   __ATOMIC_RELAXED);
+}
+
+/* A GET through a good pointer wrote the register's bytes, or none. */
+static void fz_check_get_bytes(const u8 *buf, u64 id, int r)
+{
+	unsigned int size = KVM_REG_SIZE(id);
+	int i;
+
+	for (i = r ? 0 : size; i < (int)size + 64; i++)
+		if (buf[i] != FZ_CANARY)
+			break;
+	fz_check(i == (int)size + 64, "onereg_get_bytes",
+		 "GET 0x%llx (%s) wrote byte %d of a %u-byte register",
+		 (unsigned long long)id, fz_err_str(r), i, size);
+}
+
+/* After a successful SET of @val: the register reads it back. */
+static void fz_check_read_back(struct fz_regs *g, u8 *scratch, u64 id,
+			       const u8 *val, enum fz_post post, const char *why)
+{
+	unsigned int size = KVM_REG_SIZE(id);
+	u64 want = 0, got = 0;
+	int r;
+
+	memset(scratch, 0, size);
+	r = fz_one_reg(g->v->fd, false, id, scratch);
+	memcpy(&got, scratch, size < 8 ? size : 8);
+	memcpy(&want, val, size < 8 ? size : 8);
+	if (post == FZ_POST_MODE)
+		want = want == KVM_RISCV_MODE_S ? KVM_RISCV_MODE_S : KVM_RISCV_MODE_U;
+	fz_check(!r && (post == FZ_POST_MODE ? got == want : !memcmp(scratch, val, size)),
+		 "onereg_set_reads_back",
+		 "SET 0x%llx = 0x%llx (%s) reads back 0x%llx (%s)",
+		 (unsigned long long)id, (unsigned long long)want, why,
+		 (unsigned long long)got, fz_err_str(r));
+}
+
+/*
+ * ONE_REG @id (GET or SET) through a pointer of kind @p (for FZ_P_GOOD,
+ * @buf, which holds the value of a SET), checked against the model.
+ * @cur is the register's value if the caller knows it.  Returns the
+ * result.
  */
 static int fz_access(struct fz_thread *t, struct fz_regs *g, u8 *buf, u64 id,
 		     bool set, enum fz_ptr p, const u8 *cur, const char *why)
 {
 	unsigned int size = KVM_REG_SIZE(id);
 	u8 *addr = fz_ptr(p, buf);
-	enum fz_post post = FZ_POST_NONE;
+	enum fz_post post;
 	u8 before[64] = {}, known[512];
-	struct fz_want w;
 	u64 v = 0, mask;
-	bool faults = fz_ptr_faults(p, size, !set);
-	int r, i;
+	int r;
 
-	if (set && !faults) {
+	if (set && !fz_ptr_faults(p, size, false)) {
 		if (size == 8 && !fz_qemu_sanitize(id, addr, p == FZ_P_GOOD))
 			return 0;
 		memcpy(&v, addr, size < 8 ? size : 8);
 	}
-	w = fz_model(g, id, set, v);
-	if (w.err) {
-		mask = fz_e(w.err) | w.also | (faults ? fz_e(EFAULT) : 0);
-	} else if (faults) {
-		mask = fz_e(EFAULT);
-		/* 6.12 refuses SBI_EXT writes after the run before copying. */
-		if (set && FZ_TYPE(id) == 8)
-			mask |= fz_by_ran(g, 0);
-	} else if (set) {
-		if (!cur && size <= sizeof(known) &&
-		    !fz_one_reg(g->v->fd, false, id, known))
-			cur = known;
-		mask = fz_set_rule(g, id, addr, cur, &post);
-		if (p == FZ_P_GOOD && size <= sizeof(before))
-			memcpy(before, addr, size);
-	} else {
-		mask = FZ_OK;
-	}
+	mask = fz_access_mask(g, id, set, p, addr, v, &cur, known, sizeof(known),
+			      &post);
+	if (set && p == FZ_P_GOOD && size <= sizeof(before))
+		memcpy(before, addr, size);
 	if (!set && p == FZ_P_GOOD)
 		memset(buf, FZ_CANARY, size + 64);
 
@@ -601,50 +687,18 @@ static int fz_access(struct fz_thread *t, struct fz_regs *g, u8 *buf, u64 id,
 		printf("# trace: vCPU %u SET 0x%llx = 0x%llx (%s, ptr %d): %s\n", g->v->id,
 		       (unsigned long long)id, (unsigned long long)v, why, p,
 		       fz_err_str(r));
-	/* A change only allowed before the first run, after KVM_RUN calls
-	 * that never entered the guest: ours still allows it, 6.12 not.
-	 */
-	if (set && g->ran == FZ_RAN_MAYBE && !g->shared &&
-	    (mask & fz_e(EBUSY)) && (mask & FZ_OK) && (!r || r == -EBUSY))
-		__atomic_fetch_add(r ? &fz_maybe_busy : &fz_maybe_ok, 1,
-				   __ATOMIC_RELAXED);
+	fz_count_maybe_ran(g, set, mask, r);
 	fz_expect(set ? "onereg_set" : "onereg_get", mask, r,
 		  "%s ONE_REG 0x%llx (%s, ptr kind %d, vCPU %u%s, ran %d)",
 		  set ? "SET" : "GET", (unsigned long long)id, why, p, g->v->id,
 		  g->shared ? " shared" : "", g->ran);
-
-	if (!set && p == FZ_P_GOOD) {
-		/* Exactly the register's bytes, and none on failure. */
-		for (i = r ? 0 : size; i < (int)size + 64; i++)
-			if (buf[i] != FZ_CANARY)
-				break;
-		fz_check(i == (int)size + 64, "onereg_get_bytes",
-			 "GET 0x%llx (%s) wrote byte %d of a %u-byte register",
-			 (unsigned long long)id, fz_err_str(r), i, size);
-	}
+	if (!set && p == FZ_P_GOOD)
+		fz_check_get_bytes(buf, id, r);
 	if (r || !set || p != FZ_P_GOOD)
 		return r;
 
-	/* What a successful write leaves behind. */
-	if (post == FZ_POST_SAME || post == FZ_POST_MODE) {
-		u8 *back = buf + size + 64;
-		u64 want = 0, got = 0;
-
-		memset(back, 0, size);
-		r = fz_one_reg(g->v->fd, false, id, back);
-		memcpy(&got, back, size < 8 ? size : 8);
-		memcpy(&want, before, size < 8 ? size : 8);
-		if (post == FZ_POST_MODE)
-			want = want == KVM_RISCV_MODE_S ? KVM_RISCV_MODE_S :
-							 KVM_RISCV_MODE_U;
-		fz_check(!r && (post == FZ_POST_MODE ? got == want :
-				!memcmp(back, before, size)),
-			 "onereg_set_reads_back",
-			 "SET 0x%llx = 0x%llx (%s) reads back 0x%llx (%s)",
-			 (unsigned long long)id, (unsigned long long)want, why,
-			 (unsigned long long)got, fz_err_str(r));
-		return 0;
-	}
+	if ((post == FZ_POST_SAME || post == FZ_POST_MODE) && size <= sizeof(before))
+		fz_check_read_back(g, buf + size + 64, id, before, post, why);
 	if (post == FZ_POST_REFRESH) {
 		/* Learn which single-extension changes are allowed. */
 		if (FZ_TYPE(id) == 7 && !FZ_SUB(id) && cur && v <= 1 && v != *cur &&

@@ -71,21 +71,11 @@ static struct fz_vcpu *fz_vcpu_adopt(struct fz_vm *vm, int fd, u64 id)
 	return v;
 }
 
-/* Valid and invalid ids, racing: each valid id made exactly once. */
-static void fz_vcpu_ids(struct fz_vm *vm, struct fz_rng *rng)
+/* Ids to try: 8 valid ones (0 and the highest among them), repeated, and invalid ones. */
+static void fz_ids_pick(struct fz_idrace *ir, struct fz_rng *rng)
 {
-	struct fz_idrace *ir = calloc(1, sizeof(*ir));
-	u64 valid[8], nvalid = 0, id, i, w, made;
-	struct kvm_mp_state mp;
-	int fd, runnable = 0, first = -1, r;
+	u64 valid[8], nvalid = 0, i;
 
-	ir->vm = vm;
-	/* Without KVM_CAP_MAX_VCPU_ID, ids go up to KVM_CAP_MAX_VCPUS (api.rst). */
-	ir->max_id = fz_vm_cap(vm->vm_fd, KVM_CAP_MAX_VCPU_ID);
-	if (ir->max_id <= 0)
-		ir->max_id = fz_vm_cap(vm->vm_fd, KVM_CAP_MAX_VCPUS);
-	fz_check(ir->max_id > 8, "vcpu_caps", "vCPU ids up to %lld",
-		 (long long)ir->max_id);
 	valid[nvalid++] = 0;
 	valid[nvalid++] = ir->max_id - 1;
 	while (nvalid < 8)
@@ -94,21 +84,23 @@ static void fz_vcpu_ids(struct fz_vm *vm, struct fz_rng *rng)
 	for (i = 0; i < FZ_IDS_TRIES; i++) {
 		switch (fz_below(rng, 6)) {
 		case 0:
-			id = ir->max_id + fz_below(rng, 2);
+			ir->ids[i] = ir->max_id + fz_below(rng, 2);
 			break;
 		case 1:
-			id = fz_chance(rng, 1, 2) ? (1ULL << 32) + fz_below(rng, 4) :
-			     fz_chance(rng, 1, 2) ? 1ULL << 31 : ~0ULL - fz_below(rng, 2);
+			ir->ids[i] = fz_chance(rng, 1, 2) ? (1ULL << 32) + fz_below(rng, 4) :
+				     fz_chance(rng, 1, 2) ? 1ULL << 31 :
+				     ~0ULL - fz_below(rng, 2);
 			break;
 		default:
-			id = valid[fz_below(rng, nvalid)];
+			ir->ids[i] = valid[fz_below(rng, nvalid)];
 		}
-		ir->ids[i] = id;
 	}
-	for (w = 0; w < 2; w++)
-		pthread_create(&ir->w[w].thr, NULL, fz_idrace_main, ir);
-	for (w = 0; w < 2; w++)
-		fz_join(ir->w[w].thr);
+}
+
+/* Each answer on its own: a valid id is made or EEXIST, others EINVAL. */
+static void fz_ids_check_each(struct fz_idrace *ir)
+{
+	int i, w, r;
 
 	for (i = 0; i < FZ_IDS_TRIES; i++) {
 		for (w = 0; w < 2; w++) {
@@ -123,38 +115,52 @@ static void fz_vcpu_ids(struct fz_vm *vm, struct fz_rng *rng)
 				  (unsigned long long)ir->max_id);
 		}
 	}
-	/* Exactly one success per distinct valid id tried. */
+}
+
+/* Exactly one success per distinct valid id; the VM adopts the vCPUs. */
+static void fz_ids_adopt(struct fz_idrace *ir, struct fz_vm *vm)
+{
+	int i, j, w, fd;
+	u64 made;
+
 	for (i = 0; i < FZ_IDS_TRIES; i++) {
-		id = ir->ids[i];
-		if (id >= ir->max_id)
+		if (ir->ids[i] >= ir->max_id)
 			continue;
 		made = 0;
 		fd = -1;
-		for (r = 0; r < FZ_IDS_TRIES; r++) {
-			if (ir->ids[r] != id)
-				continue;
-			for (w = 0; w < 2; w++) {
-				if (ir->w[w].fd[r] < 0)
+		for (j = 0; j < FZ_IDS_TRIES; j++) {
+			for (w = 0; w < 2 && ir->ids[j] == ir->ids[i]; w++) {
+				if (ir->w[w].fd[j] < 0)
 					continue;
 				if (made++)
-					close(ir->w[w].fd[r]);
+					close(ir->w[w].fd[j]);
 				else
-					fd = ir->w[w].fd[r];
-				ir->w[w].fd[r] = -EEXIST;
+					fd = ir->w[w].fd[j];
+				ir->w[w].fd[j] = -EEXIST;
 			}
 		}
 		if (!made)
 			continue;
-		fz_check(made == 1, "vcpu_create_once",
-			 "vCPU id %llu created %llu times", (unsigned long long)id,
-			 (unsigned long long)made);
+		fz_check(made == 1, "vcpu_create_once", "vCPU id %llu created %llu times",
+			 (unsigned long long)ir->ids[i], (unsigned long long)made);
 		if (vm->nr < FZ_MAX_VCPUS)
-			fz_vcpu_adopt(vm, fd, id);
+			fz_vcpu_adopt(vm, fd, ir->ids[i]);
 		else
 			close(fd);
 	}
-	/* The first vCPU made is the boot hart; the others wait, stopped. */
-	for (i = 0; i < (u64)vm->nr; i++) {
+}
+
+/*
+ * The first vCPU made is the boot hart, the others wait, stopped; the
+ * boot hart goes first in the table HSM picks from.
+ */
+static void fz_ids_boot_first(struct fz_vm *vm)
+{
+	struct kvm_mp_state mp;
+	struct fz_vcpu tmp;
+	int i, r, runnable = 0, first = -1;
+
+	for (i = 0; i < vm->nr; i++) {
 		r = fz_ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp);
 		fz_expect("mp_state_get", FZ_OK, r, "new vCPU %u", vm->vcpus[i].id);
 		if (!r && mp.mp_state == KVM_MP_STATE_RUNNABLE) {
@@ -164,13 +170,34 @@ static void fz_vcpu_ids(struct fz_vm *vm, struct fz_rng *rng)
 	}
 	fz_check(runnable == 1, "mp_state_boot_vcpu",
 		 "%d of %d new vCPUs are runnable", runnable, vm->nr);
-	/* The boot hart goes first in the table HSM picks from. */
 	if (first > 0) {
-		struct fz_vcpu tmp = vm->vcpus[0];
-
+		tmp = vm->vcpus[0];
 		vm->vcpus[0] = vm->vcpus[first];
 		vm->vcpus[first] = tmp;
 	}
+}
+
+/* Valid and invalid ids, from two threads at once. */
+static void fz_vcpu_ids(struct fz_vm *vm, struct fz_rng *rng)
+{
+	struct fz_idrace *ir = calloc(1, sizeof(*ir));
+	int w;
+
+	ir->vm = vm;
+	/* Without KVM_CAP_MAX_VCPU_ID, ids go up to KVM_CAP_MAX_VCPUS (api.rst). */
+	ir->max_id = fz_vm_cap(vm->vm_fd, KVM_CAP_MAX_VCPU_ID);
+	if (ir->max_id <= 0)
+		ir->max_id = fz_vm_cap(vm->vm_fd, KVM_CAP_MAX_VCPUS);
+	fz_check(ir->max_id > 8, "vcpu_caps", "vCPU ids up to %lld",
+		 (long long)ir->max_id);
+	fz_ids_pick(ir, rng);
+	for (w = 0; w < 2; w++)
+		pthread_create(&ir->w[w].thr, NULL, fz_idrace_main, ir);
+	for (w = 0; w < 2; w++)
+		fz_join(ir->w[w].thr);
+	fz_ids_check_each(ir);
+	fz_ids_adopt(ir, vm);
+	fz_ids_boot_first(vm);
 	free(ir);
 }
 
