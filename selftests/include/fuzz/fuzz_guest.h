@@ -492,13 +492,30 @@ static void fz_completion(struct fz_vcpu *v, struct fz_thread *t, bool garble)
 		 (unsigned long long)a.want);
 }
 
+/*
+ * After SRST every vCPU is stopped, at its ecall: a VMM resets the
+ * machine.  Here each vCPU starts over at the guest's entry, runnable.
+ */
+static int fz_vcpu_reboot(struct fz_vcpu *v, struct fz_thread *t)
+{
+	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
+	int r;
+
+	fz_op(t, "reboot");
+	r = fz_set_ul(v->fd, FZ_CORE_PC, 0);
+	if (!r)
+		r = fz_set_ul(v->fd, FZ_CORE_X(10), v->id);
+	if (!r)
+		r = fz_ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+	fz_op_done(t);
+	return r;
+}
+
 /* Answer an exit so that the guest can go on. */
 static void fz_answer(struct fz_vcpu *v, struct fz_thread *t)
 {
 	struct fz_rng *rng = &t->rng;
 	struct kvm_run *run = v->run;
-	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
-	int r;
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_MMIO:
@@ -517,10 +534,11 @@ static void fz_answer(struct fz_vcpu *v, struct fz_thread *t)
 		fz_pc_add(v, 4);
 		break;
 	case KVM_EXIT_SYSTEM_EVENT:
-		/* SRST stopped every vCPU: everyone restarts its own. */
+		/* SRST stopped every vCPU: each runner reboots its own. */
 		__atomic_fetch_add(&v->vm->restart_epoch, 1, __ATOMIC_SEQ_CST);
-		r = fz_tioctl(t, "KVM_SET_MP_STATE", v->fd, KVM_SET_MP_STATE, &mp);
-		fz_expect("mp_state_set", FZ_OK, r, "restart after SRST");
+		if (!v->has_thread)
+			fz_expect("reboot", FZ_OK, fz_vcpu_reboot(v, t),
+				  "vCPU %u after SRST", v->id);
 		break;
 	}
 }
@@ -542,7 +560,6 @@ static bool fz_run_once(struct fz_vcpu *v, struct fz_runcfg *c)
 {
 	struct fz_rng *rng = &v->t.rng;
 	struct kvm_run *run = v->run;
-	struct kvm_mp_state mp = { KVM_MP_STATE_RUNNABLE };
 	u64 epoch = READ_ONCE(v->vm->restart_epoch), gen = 0;
 	bool imm = fz_chance(rng, c->imm_pct, 100);
 	u32 reason;
@@ -554,11 +571,10 @@ static bool fz_run_once(struct fz_vcpu *v, struct fz_runcfg *c)
 		fz_sleep_us(fz_below(rng, c->yield_us));
 	if (epoch != v->epoch) {
 		v->epoch = epoch;
-		r = fz_tioctl(&v->t, "KVM_SET_MP_STATE", v->fd,
-			      KVM_SET_MP_STATE, &mp);
+		r = fz_vcpu_reboot(v, &v->t);
 		if (c->fd_may_vanish && (r == -ENOTTY || r == -EBADF))
 			return false;
-		fz_expect("mp_state_set", FZ_OK, r, "restart after SRST");
+		fz_expect("reboot", FZ_OK, r, "vCPU %u after SRST", v->id);
 	}
 	if (c->gen)
 		gen = c->gen(c->arg);
