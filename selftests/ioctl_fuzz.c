@@ -43,7 +43,7 @@
  *   -k  failures of check CHECK are expected (reported as XFAIL)
  *   -S  soak: 10 minutes, 10 s rounds, 3 threads (later options win)
  *   -H  no hazards (guest memory pulled or made read-only under slots)
- *   -g  MASK: bit N off turns guest action N off in every mode's table
+ *   -g  MASK: bit N set turns guest action N off in every mode's table
  *       (fuzz_guest.h), to find which one a failure needs
  *   -Q  write any sstatus and satp through ONE_REG, also values that
  *       crash QEMU 7.2 (fuzz_onereg.h); for hardware or a fixed QEMU

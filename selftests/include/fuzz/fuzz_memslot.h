@@ -6,11 +6,11 @@
  * Slot 0 holds the guest's code; slot 1 ("stable", 200 pages at 1 MiB)
  * stays put and only has dirty logging switched on and off; slots 2-9
  * and 500 come and go in the 4 MiB window the harts touch; 511 probes
- * the top of the guest-physical space.  A thread
- * changes slots and reads and clears dirty logs against a model of the
- * slots, so every errno is known (virt/kvm's rules, the G-stage limit,
+ * the top of the guest-physical space.  A thread changes slots and
+ * reads and clears dirty logs against a model of the slots, so every
+ * errno is known (virt/kvm's rules, the G-stage limit,
  * KVM_CAP_NR_MEMSLOTS).  With KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (most
- * rounds; sometimes with INITIALLY_SET) or without it.  Checked too:
+ * rounds; with INITIALLY_SET where offered) or without it.  Checked too:
  *
  *  - every page of the stable slot whose contents changed since its
  *    dirty bit was last cleared is dirty (with the harts paused), and
@@ -20,9 +20,10 @@
  *  - an MMIO exit while no slot changed is at an address no slot maps
  *    (or a store to a read-only one).
  *
- * With hazards on (the default), a slot's memory is sometimes unmapped
- * under it, or made read-only under a writable slot (6.12 refuses that
- * slot with EPERM; ours takes it): KVM_RUN may then fail with EFAULT.
+ * With hazards on (the default), a slot's memory is sometimes replaced
+ * by a PROT_NONE mapping under it, or made read-only under a writable
+ * slot (6.12 refuses that slot with EPERM; ours takes it): KVM_RUN may
+ * then fail with EFAULT.
  */
 #ifndef FUZZ_MEMSLOT_H
 #define FUZZ_MEMSLOT_H
