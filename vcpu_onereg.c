@@ -498,13 +498,54 @@ static int csr_general_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 	return 0;
 }
 
+/* The sstatus fields a supervisor has (6.12's asm/csr.h lacks UBE, MXR). */
+#define RVKVM_SR_UBE		BIT(6)
+#define RVKVM_SR_MXR		BIT(19)
+#define RVKVM_SSTATUS_FIELDS	(SR_SIE | SR_SPIE | RVKVM_SR_UBE | SR_SPP | \
+				 SR_VS | SR_FS | SR_XS | SR_SUM | \
+				 RVKVM_SR_MXR | SR_UXL | SR_SD)
+
+/* satp.MODE values a guest may hold: Bare, Sv39, Sv48, Sv57. */
+static bool rvkvm_satp_mode_ok(unsigned long satp)
+{
+	switch (satp >> SATP_MODE_SHIFT) {
+	case 0:
+	case SATP_MODE_39 >> SATP_MODE_SHIFT:
+	case SATP_MODE_48 >> SATP_MODE_SHIFT:
+	case SATP_MODE_57 >> SATP_MODE_SHIFT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * sstatus and satp are WARL, as the guest's own writes are: bits that
+ * are no sstatus field are dropped, and a satp with a MODE no hart has
+ * leaves satp as it was.  Hardware would drop them when vcpu_load writes
+ * the VS CSRs, but QEMU 7.2 keeps them: vsstatus.TVM or TSR then oops the
+ * emulated host at its next sfence.vma or sret, and a reserved vsatp
+ * MODE aborts QEMU at the next HLVX (ioctl_fuzz found both).
+ */
 static int csr_general_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 			   const union rvkvm_reg_val *val)
 {
-	if (reg->index == RVKVM_CSR_SIP)
+	unsigned long *slot = rvkvm_csr_slot(vcpu, reg->index);
+
+	switch (reg->index) {
+	case RVKVM_CSR_SIP:
 		rvkvm_vcpu_sip_set(vcpu, val->ul);
-	else
-		*rvkvm_csr_slot(vcpu, reg->index) = val->ul;
+		break;
+	case KVM_REG_RISCV_CSR_REG(sstatus):
+		*slot = val->ul & RVKVM_SSTATUS_FIELDS;
+		break;
+	case KVM_REG_RISCV_CSR_REG(satp):
+		if (rvkvm_satp_mode_ok(val->ul))
+			*slot = val->ul;
+		break;
+	default:
+		*slot = val->ul;
+	}
 	return 0;
 }
 
