@@ -98,3 +98,72 @@ kvm_probe() {
 
 # Value of the "Key:" line of /proc/meminfo, in KiB.
 meminfo_kb() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
+
+# --- Leak checks (tests/modcycle.sh, tests/vm_cycle.sh, ...) --------------
+
+# Free what can be freed, so that what is left is what is held: page
+# cache, empty slabs and per-CPU slabs of every cache.
+mem_settle() {
+	local f
+
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	for f in /sys/kernel/slab/*/shrink; do
+		echo 1 > "$f" 2>/dev/null || true
+	done
+	sleep 1
+}
+
+# Free memory in KiB: MemFree plus the free pages that sit in per-CPU
+# lists (/proc/zoneinfo "count:").  Those lists grow and shrink by up to
+# 25 MiB here between identical runs (their limit is tuned up to 1/8 of
+# the zone), which MemFree alone shows as noise; the sum moved by less
+# than 0.5 MiB.
+mem_free_kb() {
+	awk -v f="$(meminfo_kb MemFree)" '$1 == "count:" { n += $2 }
+		END { print f + n * 4 }' /proc/zoneinfo
+}
+
+# "Slab SUnreclaim Percpu Free" in KiB, settled (Free: mem_free_kb).
+mem_snapshot() {
+	mem_settle
+	echo "$(meminfo_kb Slab) $(meminfo_kb SUnreclaim)" \
+		"$(meminfo_kb Percpu) $(mem_free_kb)"
+}
+
+# Print how much WHAT ($1) grew from $2 to $3 KiB; false past $4 KiB.
+mem_growth() {
+	local d=$(($3 - $2))
+
+	log "$1: $2 -> $3 KiB (growth $d KiB, limit $4 KiB)"
+	[ "$d" -le "$4" ]
+}
+
+# Compare two mem_snapshot outputs ($1 before, $2 after) against the
+# limits in KiB $3 (Slab and SUnreclaim), $4 (Percpu) and $5 (MemFree
+# drop); print every figure, false if any is past its limit.
+mem_compare() {
+	local slab=$3 percpu=$4 free=$5 ok=0
+
+	# shellcheck disable=SC2086 # the snapshots are split on purpose
+	set -- $1 $2
+	mem_growth Slab "$1" "$5" "$slab" || ok=1
+	mem_growth SUnreclaim "$2" "$6" "$slab" || ok=1
+	mem_growth Percpu "$3" "$7" "$percpu" || ok=1
+	log "Free (MemFree + per-CPU lists): $4 -> $8 KiB" \
+		"(drop $(($4 - $8)) KiB, limit $free KiB)"
+	[ $(($4 - $8)) -le "$free" ] || ok=1
+	return $ok
+}
+
+# Objects in use in slab cache $1, exact: after a shrink, no slab is
+# per-CPU or empty, so /proc/slabinfo's active count is the true one.
+# Empty if there is no such cache.
+slab_in_use() {
+	[ -d "/sys/kernel/slab/$1" ] || return 0
+	echo 1 > "/sys/kernel/slab/$1/shrink"
+	awk -v c="$1" '$1 == c { print $2 }' /proc/slabinfo
+}
+
+# kvm's own slab caches (/proc/slabinfo lines), if any exist.
+kvm_slabs() { grep -E '^kvm' /proc/slabinfo || true; }

@@ -12,12 +12,22 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "kvm_util.h"
 #include "ucall_common.h"
 
 /* `j .`: a guest that spins where it starts, needing no page tables. */
 #define RVKVM_INSN_SPIN		0x0000006fu
+
+/* Monotonic time in seconds, for rates and deadlines. */
+static inline double rvkvm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* Read one u64 statistic of @vcpu by name through its binary stats fd. */
 static inline u64 rvkvm_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
