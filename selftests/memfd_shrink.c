@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memfd_shrink [-p PUNCHES] [-s SEED]: a memfd-backed memslot loses its
+ * memfd_shrink [-r ROUNDS] [-s SEED]: a memfd-backed memslot loses its
  * pages under a running guest.
  *
  * The guest (a few instructions at guest-physical 0, translation off)
@@ -8,12 +8,14 @@
  * (round << 32 | page) and loads it back, which must give that value or
  * 0 (the page was just taken away); after each round it calls out to us.
  *
- * 1. PUNCH_HOLE: another thread punches PUNCHES (default 50) random holes
- *    while the guest sweeps.  KVM_RUN must go on without error (the holes
- *    fill with fresh pages); after two more rounds every page must hold
- *    the guest's last store, seen through the memfd: a G-stage mapping
- *    left on a punched page would have taken the guest's stores into a
- *    freed page instead.
+ * 1. PUNCH_HOLE: once the guest has swept twice (every page mapped),
+ *    another thread punches random holes of 1 to 64 pages, 1 to 5 ms
+ *    apart, until the guest has swept ROUNDS (default 20) more times and
+ *    50 holes are punched.
+ *    KVM_RUN must go on without error (the holes fill with fresh pages);
+ *    after two more rounds every page must hold the guest's last store,
+ *    seen through the memfd: a G-stage mapping left on a punched page
+ *    would have taken the guest's stores into a freed page instead.
  * 2. ftruncate to half the size while the guest sweeps: KVM_RUN must fail
  *    with EFAULT (or the thread get SIGBUS) before a whole round runs
  *    after the shrink, and again when retried; the guest must not write
@@ -41,6 +43,7 @@
 #define MEM_SIZE	(8ul << 20)
 #define MEM_PAGES	(MEM_SIZE / 4096)
 #define MAX_HOLE	64		/* pages */
+#define MIN_HOLES	50
 #define REPORT_EID	0x08000044
 #define R_ROUND		0		/* a0 = round */
 #define R_BAD		1		/* a0 = page, a1 = read, a2 = stored */
@@ -120,13 +123,24 @@ static int run_once(struct memfd_vm *m)
 	return 0;
 }
 
+/* KVM_RUN until the guest has swept @rounds more times. */
+static void run_rounds(struct memfd_vm *m, u64 rounds, const char *when)
+{
+	u64 end = m->round + rounds;
+	int err;
+
+	while (m->round < end) {
+		err = run_once(m);
+		TEST_ASSERT(!err, "KVM_RUN failed (errno %d) %s", err, when);
+	}
+}
+
 /* Two full rounds, then every page must hold the guest's last store. */
 static void check_coherent(struct memfd_vm *m, const char *when)
 {
-	u64 p, v, want, end = m->round + 2;
+	u64 p, v, want;
 
-	while (m->round < end)
-		TEST_ASSERT(!run_once(m), "KVM_RUN failed %s", when);
+	run_rounds(m, 2, when);
 	for (p = 0; p < MEM_PAGES; p++) {
 		v = m->mem[p * 512];
 		want = m->round << 32 | p;
@@ -137,42 +151,45 @@ static void check_coherent(struct memfd_vm *m, const char *when)
 
 struct puncher {
 	int fd;
-	unsigned int n, seed;
-	bool done;
+	unsigned int seed;
+	u64 holes, pages;
+	bool stop;
 };
 
 static void *punch_holes(void *arg)
 {
 	struct puncher *p = arg;
-	unsigned int i;
 	off_t off, len;
 
-	for (i = 0; i < p->n; i++) {
-		usleep(2000 + rand_r(&p->seed) % 10000);
+	while (!READ_ONCE(p->stop)) {
+		usleep(1000 + rand_r(&p->seed) % 4000);
 		off = (off_t)(rand_r(&p->seed) % MEM_PAGES) * 4096;
 		len = (off_t)(1 + rand_r(&p->seed) % MAX_HOLE) * 4096;
 		TEST_ASSERT(!fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				       off, len), "fallocate(PUNCH_HOLE)");
+		p->holes++;
+		p->pages += len / 4096;
 	}
-	WRITE_ONCE(p->done, true);
 	return NULL;
 }
 
-static void test_punch(struct memfd_vm *m, unsigned int n, unsigned int seed)
+static void test_punch(struct memfd_vm *m, unsigned int rounds,
+		       unsigned int seed)
 {
-	struct puncher p = { m->fd, n, seed, false };
-	u64 rounds = m->round;
+	struct puncher p = { .fd = m->fd, .seed = seed };
+	u64 start;
 	pthread_t thr;
-	int err;
 
+	run_rounds(m, 2, "before the holes");
+	start = m->round;
 	pthread_create(&thr, NULL, punch_holes, &p);
-	while (!READ_ONCE(p.done)) {
-		err = run_once(m);
-		TEST_ASSERT(!err, "KVM_RUN failed (errno %d) with holes punched", err);
-	}
+	run_rounds(m, rounds, "with holes punched");
+	while (READ_ONCE(p.holes) < MIN_HOLES)
+		run_rounds(m, 1, "with holes punched");
+	WRITE_ONCE(p.stop, true);
 	pthread_join(thr, NULL);
-	ksft_print_msg("%u holes punched over %lu guest rounds\n", n,
-		       m->round - rounds);
+	ksft_print_msg("%lu holes (%lu pages) punched over %lu guest rounds\n",
+		       p.holes, p.pages, m->round - start);
 	check_coherent(m, "after the holes");
 	ksft_test_result_pass("holes punched under the guest: KVM_RUN went on, memory coherent\n");
 }
@@ -237,20 +254,20 @@ static void test_shrink(struct memfd_vm *m, unsigned int seed)
 
 int main(int argc, char *argv[])
 {
-	unsigned int punches = 50, seed = time(NULL);
+	unsigned int rounds = 20, seed = time(NULL);
 	struct memfd_vm m;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
 		switch (opt) {
-		case 'p':
-			punches = strtoul(optarg, NULL, 0);
+		case 'r':
+			rounds = strtoul(optarg, NULL, 0);
 			break;
 		case 's':
 			seed = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			TEST_FAIL("usage: memfd_shrink [-p PUNCHES] [-s SEED]");
+			TEST_FAIL("usage: memfd_shrink [-r ROUNDS] [-s SEED]");
 		}
 	}
 	ksft_print_header();
@@ -258,7 +275,7 @@ int main(int argc, char *argv[])
 	ksft_set_plan(5);
 
 	make_vm(&m);
-	test_punch(&m, punches, seed);
+	test_punch(&m, rounds, seed);
 	test_shrink(&m, seed);
 
 	TEST_ASSERT(!ftruncate(m.fd, 0), "ftruncate(0)");
