@@ -16,9 +16,10 @@
 # runner's way: the console log level is lowered while the VMM runs (the
 # report's lines are at the default level 4, the kill itself at 3, and
 # hostrun scans the console for forbidden lines), and the kernel log is
-# checked here, then cleared, before the runner reads it.  Any forbidden
-# line other than the report's own fails the test.  Leaves kvm as it
-# found it.
+# checked here, then cleared, before the runner reads it, whatever the
+# verdict (on a failure, the log since the VMM started is shown, without
+# timestamps).  Any forbidden line other than the report's own fails the
+# test.  Leaves kvm as it found it.
 
 set -eu
 # shellcheck source=scripts/initramfs/lib.sh
@@ -44,6 +45,26 @@ forbidden_outside_oom() {
 		/Out of memory: Killed process/ { in_oom = 0 }'
 }
 
+# On exit, once the VMM has run (MARK set): judge the kernel log since
+# then, clear it, and fail on a forbidden line outside the OOM report.
+MARK=
+finish() {
+	local rc=$? bad
+
+	[ -n "$MARK" ] || return
+	bad=$(forbidden_outside_oom "$MARK")
+	if [ -n "$bad" ]; then
+		echo "$bad" | sed 's/^\[[ 0-9.]*\] /forbidden: /'
+		echo "FAIL: forbidden kernel log lines besides the OOM report"
+		rc=1
+	else
+		log "no forbidden kernel log line outside the OOM report"
+	fi
+	[ "$rc" = 0 ] || kmsg_since "$MARK" | sed 's/^\[[ 0-9.]*\] /kmsg: /'
+	dmesg -c > /dev/null
+	exit "$rc"
+}
+
 # Run the VMM with the console quiet; its exit status.
 run_vmm() {
 	local level rc=0
@@ -59,22 +80,23 @@ run_vmm() {
 }
 
 main() {
-	local start mark before after rc=0 pid killed bad
+	local start before after rc=0 pid killed
 
 	start=$(kvm_flavour)
 	[ "$start" = "$RVKVM_MODULE" ] ||
 		kvm_restore "$RVKVM_MODULE" || fail "cannot load $RVKVM_MODULE"
 	before=$(mem_snapshot)
-	mark=$(kmsg_mark)
+	MARK=$(kmsg_mark)
+	trap finish EXIT
 	log "free before: $(mem_free_kb) KiB; running the VMM"
 	run_vmm || rc=$?
 	sed 's/^/vmm: /' "$OUT"
 	pid=$(sed -n 's/^oom_guest: pid \([0-9]*\),.*/\1/p' "$OUT")
 	[ -n "$pid" ] || fail "the VMM did not start"
-	kmsg_since "$mark" | grep -E 'invoked oom-killer|Killed process|oom_reaper' |
+	kmsg_since "$MARK" | grep -E 'invoked oom-killer|Killed process|oom_reaper' |
 		sed 's/^\[[ 0-9.]*\] /oom: /'
 	[ "$rc" = 137 ] || fail "the VMM ended with status $rc, not SIGKILL (137)"
-	killed=$(kmsg_since "$mark" | sed -n 's/.*Out of memory: Killed process \([0-9]*\) .*/\1/p')
+	killed=$(kmsg_since "$MARK" | sed -n 's/.*Out of memory: Killed process \([0-9]*\) .*/\1/p')
 	[ "$killed" = "$pid" ] ||
 		fail "the OOM killer killed '$(echo "$killed" | tr '\n' ' ')', not the VMM ($pid) alone"
 	log "the OOM killer took the VMM, pid $pid"
@@ -92,15 +114,6 @@ main() {
 	[ -z "$(kvm_slabs)" ] || { kvm_slabs; fail "kvm caches outlive the module"; }
 	kvm_restore "$start" || fail "cannot reload the $start kvm"
 	log "host alive, a VM ran, kvm unloaded"
-
-	bad=$(forbidden_outside_oom "$mark")
-	if [ -n "$bad" ]; then
-		echo "$bad" | sed 's/^\[[ 0-9.]*\] /forbidden: /'
-		fail "forbidden kernel log lines besides the OOM report"
-	fi
-	# Checked: keep the OOM report's stack dump from the runner.
-	dmesg -c > /dev/null
-	log "no forbidden kernel log line outside the OOM report"
 }
 
 main
