@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memfd_shrink [-r ROUNDS] [-s SEED]: a memfd-backed memslot loses its
+ * memfd_shrink [-p HOLES] [-s SEED]: a memfd-backed memslot loses its
  * pages under a running guest.
  *
  * The guest (a few instructions at guest-physical 0, translation off)
@@ -9,9 +9,8 @@
  * 0 (the page was just taken away); after each round it calls out to us.
  *
  * 1. PUNCH_HOLE: once the guest has swept twice (every page mapped),
- *    another thread punches random holes of 1 to 64 pages, 1 to 5 ms
- *    apart, until the guest has swept ROUNDS (default 20) more times and
- *    50 holes are punched.
+ *    another thread punches HOLES (default 300) random holes of 1 to 64
+ *    pages, 1 to 5 ms apart, while the guest sweeps (10 times at least).
  *    KVM_RUN must go on without error (the holes fill with fresh pages);
  *    after two more rounds every page must hold the guest's last store,
  *    seen through the memfd: a G-stage mapping left on a punched page
@@ -43,7 +42,7 @@
 #define MEM_SIZE	(8ul << 20)
 #define MEM_PAGES	(MEM_SIZE / 4096)
 #define MAX_HOLE	64		/* pages */
-#define MIN_HOLES	50
+#define MIN_ROUNDS	10		/* swept while holes are punched */
 #define REPORT_EID	0x08000044
 #define R_ROUND		0		/* a0 = round */
 #define R_BAD		1		/* a0 = page, a1 = read, a2 = stored */
@@ -153,7 +152,7 @@ struct puncher {
 	int fd;
 	unsigned int seed;
 	u64 holes, pages;
-	bool stop;
+	bool done;
 };
 
 static void *punch_holes(void *arg)
@@ -161,35 +160,36 @@ static void *punch_holes(void *arg)
 	struct puncher *p = arg;
 	off_t off, len;
 
-	while (!READ_ONCE(p->stop)) {
+	for (; p->holes; p->holes--) {
 		usleep(1000 + rand_r(&p->seed) % 4000);
 		off = (off_t)(rand_r(&p->seed) % MEM_PAGES) * 4096;
 		len = (off_t)(1 + rand_r(&p->seed) % MAX_HOLE) * 4096;
 		TEST_ASSERT(!fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				       off, len), "fallocate(PUNCH_HOLE)");
-		p->holes++;
 		p->pages += len / 4096;
 	}
+	WRITE_ONCE(p->done, true);
 	return NULL;
 }
 
-static void test_punch(struct memfd_vm *m, unsigned int rounds,
+static void test_punch(struct memfd_vm *m, unsigned int holes,
 		       unsigned int seed)
 {
-	struct puncher p = { .fd = m->fd, .seed = seed };
+	struct puncher p = { .fd = m->fd, .seed = seed, .holes = holes };
+	double t0 = rvkvm_now();
 	u64 start;
 	pthread_t thr;
 
 	run_rounds(m, 2, "before the holes");
+	ksft_print_msg("2 rounds mapping the memslot: %.2f s\n", rvkvm_now() - t0);
 	start = m->round;
+	t0 = rvkvm_now();
 	pthread_create(&thr, NULL, punch_holes, &p);
-	run_rounds(m, rounds, "with holes punched");
-	while (READ_ONCE(p.holes) < MIN_HOLES)
+	while (!READ_ONCE(p.done) || m->round - start < MIN_ROUNDS)
 		run_rounds(m, 1, "with holes punched");
-	WRITE_ONCE(p.stop, true);
 	pthread_join(thr, NULL);
-	ksft_print_msg("%lu holes (%lu pages) punched over %lu guest rounds\n",
-		       p.holes, p.pages, m->round - start);
+	ksft_print_msg("%u holes (%lu pages) punched over %lu guest rounds, %.2f s\n",
+		       holes, p.pages, m->round - start, rvkvm_now() - t0);
 	check_coherent(m, "after the holes");
 	ksft_test_result_pass("holes punched under the guest: KVM_RUN went on, memory coherent\n");
 }
@@ -254,20 +254,20 @@ static void test_shrink(struct memfd_vm *m, unsigned int seed)
 
 int main(int argc, char *argv[])
 {
-	unsigned int rounds = 20, seed = time(NULL);
+	unsigned int holes = 300, seed = time(NULL);
 	struct memfd_vm m;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:s:")) != -1) {
 		switch (opt) {
-		case 'r':
-			rounds = strtoul(optarg, NULL, 0);
+		case 'p':
+			holes = strtoul(optarg, NULL, 0);
 			break;
 		case 's':
 			seed = strtoul(optarg, NULL, 0);
 			break;
 		default:
-			TEST_FAIL("usage: memfd_shrink [-r ROUNDS] [-s SEED]");
+			TEST_FAIL("usage: memfd_shrink [-p HOLES] [-s SEED]");
 		}
 	}
 	ksft_print_header();
@@ -275,7 +275,8 @@ int main(int argc, char *argv[])
 	ksft_set_plan(5);
 
 	make_vm(&m);
-	test_punch(&m, rounds, seed);
+	TEST_ASSERT(holes, "punch at least one hole");
+	test_punch(&m, holes, seed);
 	test_shrink(&m, seed);
 
 	TEST_ASSERT(!ftruncate(m.fd, 0), "ftruncate(0)");
