@@ -95,6 +95,7 @@ static struct crowd {
 	struct vstate v[MAX_VCPUS];
 } crowd;
 
+/* xorshift64: the vCPU's own sequence, from its seed. */
 static u64 guest_rand(struct vstate *me)
 {
 	u64 x = me->rng;
@@ -166,7 +167,7 @@ static void guest_timer_wait(u64 id, u64 us)
 	u64 now;
 
 	WRITE_ONCE(crowd.timer_fired[id], 0);
-	WRITE_ONCE(crowd.v[id].cmp, cmp);
+	WRITE_ONCE(me->cmp, cmp);
 	r = sbi_ecall(SBI_EXT_TIME, 0, cmp, 0, 0, 0, 0, 0);
 	GUEST_ASSERT_EQ(r.error, 0);
 	csr_set(CSR_SIE, IE_TIE);
@@ -263,7 +264,6 @@ struct vcpu_thread {
 	pid_t tid;
 	u64 mmio_count;
 	u64 exits;
-	bool done;
 };
 
 /* Guest time is host time plus this (read once, before the run). */
@@ -277,7 +277,7 @@ static u64 host_time(void)
 	return t;
 }
 
-/* The first line of a /proc file of @tid, or its first @n lines. */
+/* The first @n lines of /proc/self/task/@tid/@file. */
 static void show_task_file(pid_t tid, const char *file, int n)
 {
 	char path[64], line[160];
@@ -345,7 +345,6 @@ static void *vcpu_thread(void *arg)
 		if (rvkvm_sync_or_done(vcpu, &(struct ucall){}) == UCALL_DONE)
 			break;
 	}
-	WRITE_ONCE(t->done, true);
 	return NULL;
 }
 
