@@ -18,7 +18,7 @@ export RVKVM_CACHE
 KVM_MODULE ?= ours
 export KVM_MODULE
 CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
-	tests/correctness.list tests/vmm.list
+	tests/correctness.list tests/fuzz.list tests/vmm.list
 
 ifeq ($(origin KDIR),undefined)
 # Reference build: Debian's headers and kbuild inside the trixie build root.
