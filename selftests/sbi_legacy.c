@@ -267,6 +267,18 @@ static void check_calls(long putchar_arg)
 			 "a mask pointer outside guest memory: load access fault at the ecall\n");
 }
 
+/* A hang: show how far the harts got, then die as the alarm would. */
+static void on_alarm(int sig)
+{
+	unsigned int off;
+
+	if (data)
+		for (off = 0; off <= D_CONSOLE_A1; off += 8)
+			ksft_print_msg("hang: data[%#x] = %#lx\n", off, d(off));
+	signal(SIGALRM, SIG_DFL);
+	raise(SIGALRM);
+}
+
 int main(int argc, char **argv)
 {
 	struct rvkvm_hart harts[NR_HARTS];
@@ -277,6 +289,7 @@ int main(int argc, char **argv)
 	int i;
 
 	ksft_print_header();
+	signal(SIGALRM, on_alarm);
 	alarm(60);	/* a lost interrupt would leave a vCPU in WFI */
 	vm = make_vm(harts);
 	run_to_report(harts[0].vcpu, &putchar_arg);
