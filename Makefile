@@ -8,8 +8,17 @@
 #                   GUEST_KERNEL=Image GUEST_INITRD=cpio.gz GUEST_SHELL=1
 #   make check      lint, build, and run the tests in the emulated host
 #   make bench      figures: the guest's boot time, ours and Debian's kvm.ko
+#   make check-debug
+#                   the test lists again on a debug host kernel (KASAN,
+#                   lockdep, kmemleak, UBSAN, debug objects), built from
+#                   linux-source and cached; kvm.ko for it in build/debug
+#   make check-all  check, the CHECK_ALL_LISTS (stress), then check-debug
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
 #                   native build on a RISC-V host (no cache, no build root)
+#   make KDIR=... KSRC=... TROOT=1 [MODDIR=build/DIR]
+#                   cross build in the trixie build root against another
+#                   kernel build dir (KDIR and KSRC under the cache or the
+#                   repo); MODDIR puts the objects and kvm.ko there
 #
 # KVM_MODULE=intree runs run/check with Debian's own kvm.ko as a baseline.
 
@@ -19,6 +28,13 @@ KVM_MODULE ?= ours
 export KVM_MODULE
 CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
 	tests/correctness.list tests/fuzz.list tests/vmm.list
+# Lists only check-all runs (after check, on Debian's kernel): stress.
+CHECK_ALL_LISTS ?= tests/stress.list
+# check-debug: none|auto|all runs under the debug kernel's own kvm.ko
+# too (auto: only the tests that failed or were flagged under ours).
+DEBUG_BASELINE ?= auto
+# check-debug: timeouts are multiplied by this on the slower debug kernel.
+DEBUG_TIMEOUT_SCALE ?= 4
 
 ifeq ($(origin KDIR),undefined)
 # Reference build: Debian's headers and kbuild inside the trixie build root.
@@ -28,16 +44,29 @@ KSRC ?= $(RVKVM_CACHE)/$(KV)/src
 IN_TROOT := scripts/troot
 KBUILD_ARCH := ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
 DEPS := deps
+KDIR_SEEN := $(RVKVM_CACHE)/troot$(KDIR)
 else
 KSRC ?= $(error set KSRC to the kernel source matching $(KDIR))
+KDIR_SEEN := $(KDIR)
+ifeq ($(TROOT),1)
+# Another kernel build dir (the debug kernel), from inside the build root:
+# only the cache and the repo are seen there at their own paths.
+IN_TROOT := scripts/troot
+KBUILD_ARCH := ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
+endif
 endif
 
+# Where kbuild writes the objects and kvm.ko: the repo itself, or a mirror
+# of it under build/ (scripts/mirror-tree).
+MODDIR ?= $(CURDIR)
+override MODDIR := $(abspath $(MODDIR))
 KBUILD_NOM := $(IN_TROOT) $(MAKE) -C $(KDIR) $(KBUILD_ARCH)
-KBUILD := $(KBUILD_NOM) M=$(CURDIR)
+KBUILD := $(KBUILD_NOM) M=$(MODDIR)
 OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
-	check run bench layout-guard-test
+	check run bench layout-guard-test debug-kernel debug-modules \
+	check-debug check-all
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -49,10 +78,13 @@ deps:
 core:
 	@test -f $(KSRC)/virt/kvm/kvm_main.c || \
 		{ echo "rvkvm: no virt/kvm in KSRC=$(KSRC)" >&2; exit 1; }
-	@scripts/check-ksrc $(KSRC) $(if $(IN_TROOT),$(RVKVM_CACHE)/troot)$(KDIR)
-	@mkdir -p build/core/virt/kvm build/gen/rvkvm
+	@scripts/check-ksrc $(KSRC) $(KDIR_SEEN)
+ifneq ($(MODDIR),$(CURDIR))
+	@scripts/mirror-tree $(MODDIR)
+endif
+	@mkdir -p $(MODDIR)/build/core/virt/kvm $(MODDIR)/build/gen/rvkvm
 	@ln -sfn $(KSRC)/virt/kvm/*.[ch] $(KSRC)/virt/kvm/Makefile.kvm \
-		build/core/virt/kvm/
+		$(MODDIR)/build/core/virt/kvm/
 
 modules: core
 	$(KBUILD) modules
@@ -93,3 +125,25 @@ run: all selftests
 
 bench: all selftests
 	scripts/hostrun --list tests/bench.list
+
+# --- The debug host (scripts/debug-kernel, scripts/check-debug) ----------
+DEBUG_MODDIR := build/debug
+
+debug-kernel: $(DEPS)
+	scripts/debug-kernel
+
+# kvm.ko (and the test-only modules) for the debug kernel, in build/debug.
+debug-modules: debug-kernel
+	$(MAKE) KDIR=$$(scripts/debug-kernel --dir) KSRC=$(KSRC) TROOT=1 \
+		MODDIR=$(DEBUG_MODDIR) modules
+
+check-debug: selftests debug-modules
+	DEBUG_BASELINE=$(DEBUG_BASELINE) \
+	DEBUG_TIMEOUT_SCALE=$(DEBUG_TIMEOUT_SCALE) \
+	scripts/check-debug $(DEBUG_MODDIR) $(CHECK_LISTS)
+
+check-all: check
+ifneq ($(strip $(CHECK_ALL_LISTS)),)
+	scripts/hostrun $(foreach l,$(CHECK_ALL_LISTS),--list $(l))
+endif
+	$(MAKE) check-debug

@@ -18,7 +18,8 @@ VMM_SMP=${VMM_SMP:-2}
 VMM_MEM=${VMM_MEM:-1G}
 VMM_KERNEL=${VMM_KERNEL:-/vmm/guest/Image}
 VMM_INITRD=${VMM_INITRD:-/vmm/guest/initrd.cpio.gz}
-VMM_TIMEOUT=${VMM_TIMEOUT:-600}
+# Scaled like the runner's timeouts on a slow (debug) host kernel.
+VMM_TIMEOUT=${VMM_TIMEOUT:-$((600 * ${RVKVM_SCALE:-1}))}
 
 # qemu-system-riscv64, through its own ld.so: the emulated host has no
 # /lib of its own (busybox is static).  $VMM_WRAP, if set, runs it (a
