@@ -64,13 +64,18 @@ asm(".pushsection .rodata.sbi_legacy, \"a\"\n"
 /* Console: both exit to userspace. */
 "	li	a7, 1\n	li a0, 0x4b\n	li a1, 0x5a5b\n	ecall\n	sd a0, 0x0e0(s4)\n"
 "	li	a7, 2\n	ecall\n	sd a0, 0x0d8(s4)\n	sd a1, 0x118(s4)\n"
-/* set_timer 10 ms ahead, then wait for the interrupt with SIE on. */
+/*
+ * set_timer 10 ms ahead, then wait for the interrupt: look with SIE off,
+ * WFI, take it with SIE on.  (Taken between a look with SIE on and the
+ * branch on it, it would leave a stale look and the hart in WFI for good;
+ * the timer may pend a little after KVM wakes the hart.)
+ */
 "	li	t0, 0x20\n	csrs sie, t0\n"
 "	rdtime	t1\n	li t2, 100000\n	add a0, t1, t2\n	sd a0, 0x0b8(s4)\n"
 "	li	a1, 0x5a5a\n	li a7, 0\n	ecall\n	sd a1, 0x0d0(s4)\n"
-"	csrsi	sstatus, 2\n"
-"1:	wfi\n	ld t2, 0x0c8(s4)\n	beqz t2, 1b\n"
-"	csrci	sstatus, 2\n	li t0, 0x20\n	csrc sie, t0\n"
+"1:	ld	t2, 0x0c8(s4)\n	bnez t2, 2f\n"
+"	wfi\n	csrsi sstatus, 2\n	csrci sstatus, 2\n	j 1b\n"
+"2:	li	t0, 0x20\n	csrc sie, t0\n"
 /* IPI to hart 2, which spins with interrupts on. */
 "	addi	a0, s4, 0x020\n	jal wait_nz\n"
 "	li	t0, 4\n	sd t0, 0x100(s4)\n"
