@@ -373,6 +373,21 @@ do {									\
 
 #define GNOTE(fmt, args...) ucall_fmt(UCALL_PRINTF, "NOTE " fmt "\n", ##args)
 
+/*
+ * Each hart runs on its own stack; the host put the vCPU id in
+ * sscratch.  A vCPU found on another hart's context after a stub is
+ * reported with where it stands.
+ */
+static void fz_check_self(struct fz_ctx *c)
+{
+	u64 id = csr_read(CSR_SSCRATCH), sp, tp;
+
+	asm volatile("mv %0, sp; mv %1, tp" : "=r"(sp), "=r"(tp));
+	if (id != c->hart)
+		GFAIL(c, "context mix-up: vCPU %lu runs hart %u's code, sp %#lx tp %#lx frame %p",
+		      id, c->hart, sp, tp, c->f);
+}
+
 static u64 rdtime(void)
 {
 	return csr_read(CSR_TIME);
@@ -753,6 +768,7 @@ static bool csr_run(struct fz_ctx *c, const struct csr_try *t, bool readable,
 	if (t->user)
 		csr_write(CSR_SCOUNTEREN, scounteren);
 	fz_call(f, t->user);
+	fz_check_self(c);
 	expect_none(c);
 	c->st->ops++;
 	csr_check(c, &st, in, scounteren);
@@ -926,6 +942,7 @@ static void sbi_do(struct fz_ctx *c, const struct sbi_call *k,
 	if (c->x->kind != FZ_EX_SRST)
 		expect(c, FZ_EX_SBI, 0, 0, 0, 0, "sbi call");
 	fz_call(f, 0);
+	fz_check_self(c);
 	o->err = f->r[X_A0];
 	o->val = f->r[X_A1];
 	o->nfwd = c->x->nexit;
@@ -2322,6 +2339,7 @@ static void mmio_one(struct fz_ctx *c)
 	expect(c, exact ? FZ_EX_MMIO : FZ_EX_MMIO_ANY, addr, m->len,
 	       m->kind == MK_STORE, f->r[a.data], m->name);
 	fz_call(f, 0);
+	fz_check_self(c);
 	expect_none(c);
 	c->st->ops++;
 	c->st->traps += !!f->cause[off / 4];
@@ -2399,6 +2417,7 @@ static void span_one(struct fz_ctx *c, int w)
 	expect(c, FZ_EX_MMIO, addr, m->len, m->kind == MK_STORE, f->r[X_A2],
 	       m->name);
 	fz_call(f, 0);
+	fz_check_self(c);
 	expect_none(c);
 	c->st->ops++;
 	c->st->traps += !!f->ntraps;
@@ -2543,6 +2562,7 @@ struct fz_hart {
 	struct kvm_vcpu *vcpu;
 	pthread_t thr;
 	u32 id;
+	u64 sp0;	/* the stack pointer it started with */
 };
 
 /* One round: a VM, its vCPU threads, what the host knows of it. */
@@ -2677,6 +2697,23 @@ static u64 fz_pc(struct kvm_vcpu *vcpu)
 	return pc;
 }
 
+/* Where the vCPU is and whose stack and frame it runs on, for a report. */
+static const char *fz_regs_str(struct kvm_vcpu *vcpu)
+{
+	static __thread char buf[160];
+	u64 pc = 0, sp = 0, tp = 0, ra = 0, scratch = 0;
+
+	__vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc);
+	__vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.sp), &sp);
+	__vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.tp), &tp);
+	__vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.ra), &ra);
+	__vcpu_get_reg(vcpu, RISCV_GENERAL_CSR_REG(sscratch), &scratch);
+	snprintf(buf, sizeof(buf),
+		 "pc %#lx ra %#lx sp %#lx tp %#lx sscratch %#lx", pc, ra, sp,
+		 tp, scratch);
+	return buf;
+}
+
 /* ---- the memslot behind window E's second page ---- */
 
 static void fz_flip_set(struct fz_round *r, bool on)
@@ -2756,8 +2793,10 @@ static void fz_exit_sbi_fwd(struct fz_round *r, struct fz_hart *h)
 	__atomic_fetch_add(&fz_tot[r->area].sbi_exits, 1, __ATOMIC_RELAXED);
 	if (READ_ONCE(x->kind) != FZ_EX_SBI || x->nexit) {
 		fz_fail(r, h->id,
-			"SBI call eid %#lx fid %#lx forwarded to userspace (guest at %s, %u before)",
-			eid, fid, x->what, x->nexit);
+			"SBI call eid %#lx fid %#lx forwarded to userspace (guest at %s, %u before; %s; stacks from %#lx %#lx %#lx %#lx)",
+			eid, fid, x->what, x->nexit, fz_regs_str(h->vcpu),
+			r->hart[0].sp0, r->hart[1].sp0, r->hart[2].sp0,
+			r->hart[3].sp0);
 		return;
 	}
 	if (eid != f->r[17] || fid != f->r[16] ||
@@ -3124,6 +3163,7 @@ static void fz_vm(struct fz_round *r, const struct fz_opts *o, u32 csr_first)
 	for (i = 0; i < FZ_HARTS; i++) {
 		vcpu_init_vector_tables(vcpus[i]);
 		r->hart[i] = (struct fz_hart){ .r = r, .vcpu = vcpus[i], .id = i };
+		vcpu_get_reg(vcpus[i], RISCV_CORE_REG(regs.sp), &r->hart[i].sp0);
 		r->frame[i] = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_frames[i]);
 		r->exp[i] = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_exp[i]);
 	}
@@ -3165,8 +3205,10 @@ static void fz_hung(struct fz_round *r)
 
 	WRITE_ONCE(fz_tot[r->area].hung, fz_tot[r->area].hung + 1);
 	for (i = 0; i < FZ_HARTS; i++)
-		fz_fail(r, i, "round hung: pc %#lx, last at %s",
-			fz_pc(r->hart[i].vcpu), r->exp[i]->what);
+		fz_fail(r, i, "round hung: %s, last at %s (stacks from %#lx %#lx %#lx %#lx)",
+			fz_regs_str(r->hart[i].vcpu), r->exp[i]->what,
+			r->hart[0].sp0, r->hart[1].sp0, r->hart[2].sp0,
+			r->hart[3].sp0);
 }
 
 static void fz_collect(struct fz_round *r, double secs)
