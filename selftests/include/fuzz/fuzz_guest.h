@@ -652,27 +652,31 @@ static void fz_runner_start(struct fz_vcpu *v)
 }
 
 /*
- * Stop every runner of @vm: a stopped vCPU sleeps in KVM_RUN, so kick
- * until each has left.
+ * Stop @v's runner: a stopped vCPU sleeps in KVM_RUN, so kick until it
+ * has left.
  */
+static void fz_runner_stop(struct fz_vcpu *v)
+{
+	WRITE_ONCE(v->stop, true);
+	if (!v->has_thread)
+		return;
+	do {
+		pthread_kill(v->thr, SIGUSR1);
+		fz_sleep_us(1000);
+		fz_watchdog();
+	} while (pthread_tryjoin_np(v->thr, NULL));
+	v->has_thread = false;
+}
+
+/* Stop every runner of @vm, all told at once so that they leave together. */
 static void fz_runners_stop(struct fz_vm *vm)
 {
 	int i;
 
 	for (i = 0; i < vm->nr; i++)
 		WRITE_ONCE(vm->vcpus[i].stop, true);
-	for (i = 0; i < vm->nr; i++) {
-		struct fz_vcpu *v = &vm->vcpus[i];
-
-		if (!v->has_thread)
-			continue;
-		do {
-			pthread_kill(v->thr, SIGUSR1);
-			fz_sleep_us(1000);
-			fz_watchdog();
-		} while (pthread_tryjoin_np(v->thr, NULL));
-		v->has_thread = false;
-	}
+	for (i = 0; i < vm->nr; i++)
+		fz_runner_stop(&vm->vcpus[i]);
 }
 
 /* Exit counts of a VM's runners, for the round's summary line. */

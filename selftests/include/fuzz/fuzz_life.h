@@ -260,19 +260,6 @@ static int fz_life_plan(struct fz_rng *rng, struct fz_life *l,
 	return n;
 }
 
-static void fz_life_stop_one(struct fz_vcpu *v)
-{
-	WRITE_ONCE(v->stop, true);
-	if (!v->has_thread)
-		return;
-	do {
-		pthread_kill(v->thr, SIGUSR1);
-		fz_sleep_us(1000);
-		fz_watchdog();
-	} while (pthread_tryjoin_np(v->thr, NULL));
-	v->has_thread = false;
-}
-
 static void fz_life_act(struct fz_thread *t, struct fz_life *l,
 			struct fz_life_act_i *s)
 {
@@ -300,7 +287,7 @@ static void fz_life_act(struct fz_thread *t, struct fz_life *l,
 		l->vcpu_closed[s->i] = true;
 		break;
 	case FZ_L_STOP:
-		fz_life_stop_one(v);
+		fz_runner_stop(v);
 		if (l->vcpu_closed[s->i] && v->fd >= 0) {
 			close(v->fd);
 			v->fd = -1;
