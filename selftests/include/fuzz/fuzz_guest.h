@@ -495,6 +495,9 @@ static void fz_completion(struct fz_vcpu *v, struct fz_thread *t, bool garble)
 /*
  * After SRST every vCPU is stopped, at its ecall: a VMM resets the
  * machine.  Here each vCPU starts over at the guest's entry, runnable.
+ * The exit its runner answered last completes first, with KVM_RUN and
+ * immediate_exit (api.rst: guest state is consistent only after that);
+ * otherwise the completion lands on the new state: pc 4, a0 the answer.
  */
 static int fz_vcpu_reboot(struct fz_vcpu *v, struct fz_thread *t)
 {
@@ -502,11 +505,19 @@ static int fz_vcpu_reboot(struct fz_vcpu *v, struct fz_thread *t)
 	int r;
 
 	fz_op(t, "reboot");
+	v->run->immediate_exit = 1;
+	r = fz_ioctl(v->fd, KVM_RUN, NULL);
+	v->run->immediate_exit = 0;
+	if (r != -EINTR) {
+		r = r ?: -EPROTO;	/* it may not run the guest */
+		goto out;
+	}
 	r = fz_set_ul(v->fd, FZ_CORE_PC, 0);
 	if (!r)
 		r = fz_set_ul(v->fd, FZ_CORE_X(10), v->id);
 	if (!r)
 		r = fz_ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+out:
 	fz_op_done(t);
 	return r;
 }
