@@ -592,9 +592,14 @@ static bool fz_run_once(struct fz_vcpu *v, struct fz_runcfg *c)
 	run->immediate_exit = imm;
 	r = fz_tioctl(&v->t, "KVM_RUN", v->fd, KVM_RUN, NULL);
 	run->immediate_exit = 0;
-	v->runs++;
+	/*
+	 * eintr before runs, which is released: the onereg area reads runs
+	 * above eintr as "it has run", from another thread.
+	 */
+	if (r == -EINTR)
+		__atomic_store_n(&v->eintr, v->eintr + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->runs, v->runs + 1, __ATOMIC_RELEASE);
 	if (r == -EINTR) {
-		v->eintr++;
 		if (!imm)
 			fz_check(run->exit_reason == KVM_EXIT_INTR,
 				 "run_eintr_exit_reason",

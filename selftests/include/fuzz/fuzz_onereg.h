@@ -1028,7 +1028,8 @@ static void *fz_onereg_main(void *arg)
 	while (!fz_round_over()) {
 		g = fz_chance(&t->rng, 7, 8) ? a : b;
 		/* B's runner counts as a first run once it has exited. */
-		if (g == b && b->v->runs > b->v->eintr)
+		if (g == b && __atomic_load_n(&b->v->runs, __ATOMIC_ACQUIRE) >
+		    __atomic_load_n(&b->v->eintr, __ATOMIC_RELAXED))
 			b->ran = FZ_RAN_YES;
 		switch (fz_below(&t->rng, 100)) {
 		case 0 ... 29:
