@@ -215,6 +215,8 @@ void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu)
 	lockdep_assert_irqs_enabled();
 	for (;;) {
 		rvkvm_vmid_update(vcpu);
+		preempt_disable();
+		rvkvm_vcpu_hold(vcpu);
 		local_irq_disable();
 		/* Flush requesters read the mode after making the request. */
 		smp_store_mb(vcpu->mode, READING_SHADOW_PAGE_TABLES);
@@ -223,6 +225,7 @@ void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu)
 		/* Nothing was read: any order will do. */
 		smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
+		preempt_enable();
 	}
 }
 
@@ -235,6 +238,7 @@ void rvkvm_guest_access_end(struct kvm_vcpu *vcpu)
 	/* The reads are done before a flush waiter may go on. */
 	smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 	local_irq_enable();
+	preempt_enable();
 }
 
 /**

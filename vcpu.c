@@ -65,6 +65,85 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	spin_unlock(&a->mp_lock);
 }
 
+/*
+ * Which vCPU's guest state (VS CSRs, hvip, henvcfg, senvcfg, vstimecmp,
+ * FP and vector registers, AIA CSRs) is live on each hart, from its load
+ * to its put.  A hart's state is saved only into the vCPU it was loaded
+ * from, and a load first saves whatever vCPU the hart still holds.  So
+ * one vCPU's state never reaches another's, even when a context switch
+ * skips a preempt notifier (Documentation/design.rst, "Held state").
+ */
+static DEFINE_PER_CPU(struct kvm_vcpu *, rvkvm_held_vcpu);
+
+/*
+ * Take this hart for @vcpu.  Return: false if it holds @vcpu already,
+ * with state newer than the saved copy: keep it.
+ */
+static bool rvkvm_vcpu_claim(struct kvm_vcpu *vcpu, int cpu)
+{
+	struct kvm_vcpu *held = __this_cpu_read(rvkvm_held_vcpu);
+	int was = READ_ONCE(vcpu->cpu);
+
+	if (unlikely(held == vcpu)) {
+		vcpu->cpu = cpu;
+		return false;
+	}
+	if (unlikely(held))
+		kvm_arch_vcpu_put(held);
+	/* A copy left on another hart is older than what we load now. */
+	if (unlikely(was >= 0 && was != cpu))
+		cmpxchg(per_cpu_ptr(&rvkvm_held_vcpu, was), vcpu, NULL);
+	__this_cpu_write(rvkvm_held_vcpu, vcpu);
+	return true;
+}
+
+/* Give this hart up.  Return: false if it does not hold @vcpu's state. */
+static bool rvkvm_vcpu_release(struct kvm_vcpu *vcpu)
+{
+	int cpu = smp_processor_id();
+
+	if (READ_ONCE(vcpu->cpu) == cpu)
+		vcpu->cpu = -1;
+	if (unlikely(__this_cpu_read(rvkvm_held_vcpu) != vcpu))
+		return false;
+	__this_cpu_write(rvkvm_held_vcpu, NULL);
+	return true;
+}
+
+/**
+ * rvkvm_vcpu_hold() - make sure this hart holds @vcpu's guest state
+ * @vcpu: the vCPU, in its own thread, with preemption off until it is
+ *	done with the hart's state
+ *
+ * Every use of the live state outside load and put goes through here:
+ * if the context switch that brought this thread here did not load
+ * @vcpu, load it now.
+ */
+void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu)
+{
+	int cpu = smp_processor_id();
+
+	if (likely(__this_cpu_read(rvkvm_held_vcpu) == vcpu))
+		return;
+	pr_info_ratelimited("vCPU %d: CPU %d did not hold its state (a context switch without the preempt notifier); loaded it\n",
+			    vcpu->vcpu_id, cpu);
+	kvm_arch_vcpu_load(vcpu, cpu);
+}
+
+/* @vcpu is being freed: no hart may save into it any more. */
+static void rvkvm_vcpu_forget_held(struct kvm_vcpu *vcpu)
+{
+	bool found = false;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (cmpxchg(per_cpu_ptr(&rvkvm_held_vcpu, cpu), vcpu, NULL) == vcpu)
+			found = true;
+	/* A load that read it before the swap puts it with preemption off. */
+	if (unlikely(found))
+		synchronize_rcu();
+}
+
 /* Reset while loaded: the VS CSRs are live in hardware, not in csr. */
 static void rvkvm_vcpu_reset_loaded(struct kvm_vcpu *vcpu)
 {
@@ -136,6 +215,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
  */
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	rvkvm_vcpu_forget_held(vcpu);
 	rvkvm_timer_vcpu_destroy(vcpu);
 	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
@@ -154,6 +234,8 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
+	if (!rvkvm_vcpu_claim(vcpu, cpu))
+		return;
 	csr_write(CSR_VSSTATUS, c->vsstatus);
 	csr_write(CSR_VSIE, c->vsie);
 	csr_write(CSR_VSTVEC, c->vstvec);
@@ -185,7 +267,8 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
-	vcpu->cpu = -1;
+	if (!rvkvm_vcpu_release(vcpu))
+		return;
 	rvkvm_vcpu_fp_put(vcpu);
 	rvkvm_vcpu_vector_put(vcpu);
 	c->vsstatus = csr_read(CSR_VSSTATUS);
@@ -302,7 +385,10 @@ void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu)
 	__must_hold(&vcpu->kvm->srcu)
 {
 	/* vsie is live in hardware; runnable() reads the saved copy. */
-	vcpu->arch.csr.vsie = csr_read(CSR_VSIE);
+	scoped_guard(preempt) {
+		rvkvm_vcpu_hold(vcpu);
+		vcpu->arch.csr.vsie = csr_read(CSR_VSIE);
+	}
 	if (kvm_arch_vcpu_runnable(vcpu))
 		return;
 	kvm_vcpu_srcu_read_unlock(vcpu);
@@ -435,6 +521,7 @@ static noinstr void rvkvm_vcpu_enter_exit(struct kvm_vcpu *vcpu)
 static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 {
 	preempt_disable();
+	rvkvm_vcpu_hold(vcpu);
 	local_irq_disable();
 
 	/*
@@ -495,6 +582,8 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 	for (i = 0; i < ARRAY_SIZE(rvkvm_henvcfg_map); i++)
 		if (rvkvm_guest_has_ext(vcpu, rvkvm_henvcfg_map[i].ext))
 			henvcfg |= rvkvm_henvcfg_map[i].bits;
+	guard(preempt)();
+	rvkvm_vcpu_hold(vcpu);
 	vcpu->arch.cfg.henvcfg = henvcfg;
 	csr_write(CSR_HENVCFG, henvcfg);
 	rvkvm_vcpu_fp_config(vcpu);

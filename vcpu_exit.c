@@ -18,8 +18,11 @@ void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
 			      unsigned long stval)
 {
 	struct rvkvm_regs *g = &vcpu->arch.guest;
-	unsigned long vsstatus = csr_read(CSR_VSSTATUS);
+	unsigned long vsstatus;
 
+	guard(preempt)();
+	rvkvm_vcpu_hold(vcpu);
+	vsstatus = csr_read(CSR_VSSTATUS);
 	vsstatus &= ~(SR_SPP | SR_SPIE);
 	if (g->sstatus & SR_SPP)
 		vsstatus |= SR_SPP;

@@ -74,6 +74,8 @@ static void rvkvm_hsm_resume(struct kvm_vcpu *vcpu, unsigned long resume_addr,
 	g->gpr[RVKVM_PC] = resume_addr;
 	g->gpr[10] = vcpu->vcpu_id;
 	g->gpr[11] = opaque;
+	guard(preempt)();
+	rvkvm_vcpu_hold(vcpu);
 	csr_write(CSR_VSATP, 0);
 	csr_clear(CSR_VSSTATUS, SR_SIE);
 }

@@ -68,6 +68,7 @@ void rvkvm_vcpu_sip_set(struct kvm_vcpu *vcpu, unsigned long sip);
 void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu);
 
 /* vcpu_fp.c */
 void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu);
