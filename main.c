@@ -136,13 +136,24 @@ static int __init rvkvm_init(void)
 		rvkvm_gstage_name(rvkvm_host.gstage_mode), rvkvm_host.gpa_bits,
 		rvkvm_host.vmid_bits);
 
-	return kvm_init(sizeof(struct kvm_vcpu), 0, THIS_MODULE);
+	/*
+	 * Keep the scheduler's preempt-notifier calls patched in while we
+	 * are loaded, not from each VM's creation to its destruction: the
+	 * first VM of a batch then rewrites no kernel text, and the held
+	 * state record (vcpu.c) saw no context switch skip a notifier.
+	 */
+	preempt_notifier_inc();
+	r = kvm_init(sizeof(struct kvm_vcpu), 0, THIS_MODULE);
+	if (r)
+		preempt_notifier_dec();
+	return r;
 }
 module_init(rvkvm_init);
 
 static void __exit rvkvm_exit(void)
 {
 	kvm_exit();
+	preempt_notifier_dec();
 }
 module_exit(rvkvm_exit);
 
