@@ -17,11 +17,26 @@
  */
 #define RVKVM_GVA_TRIES		8
 
-static bool rvkvm_is_gstage_fault(unsigned long scause)
+/*
+ * A G-stage failure is a guest-page fault with the guest-physical
+ * address in htval, which every other trap leaves zero.  QEMU 10 reports
+ * one that HLVX meets as an instruction page fault (cause 12), htval set:
+ * htval tells it from a fault of the guest's own page table.
+ */
+static bool rvkvm_is_gstage_fault(const struct rvkvm_trap *t)
 {
-	return scause == EXC_INST_GUEST_PAGE_FAULT ||
-	       scause == EXC_LOAD_GUEST_PAGE_FAULT ||
-	       scause == EXC_STORE_GUEST_PAGE_FAULT;
+	switch (t->scause) {
+	case EXC_INST_GUEST_PAGE_FAULT:
+	case EXC_LOAD_GUEST_PAGE_FAULT:
+	case EXC_STORE_GUEST_PAGE_FAULT:
+		return true;
+	case EXC_INST_PAGE_FAULT:
+	case EXC_LOAD_PAGE_FAULT:
+	case EXC_STORE_PAGE_FAULT:
+		return t->htval != 0;
+	default:
+		return false;
+	}
 }
 
 /* One read in a translation section; hstatus.SPVP gives the privilege. */
@@ -74,13 +89,14 @@ int rvkvm_read_gva(struct kvm_vcpu *vcpu, unsigned long gva, bool fetch,
 		*val = rvkvm_gva_read_once(vcpu, gva, fetch, &t);
 		if (!t.scause)
 			return 0;
-		if (!rvkvm_is_gstage_fault(t.scause)) {
+		if (!rvkvm_is_gstage_fault(&t)) {
 			*fault = t;
 			fault->stval = gva;
 			return 1;
 		}
 		r = rvkvm_gstage_fault(vcpu, t.htval << 2,
-				       t.scause == EXC_STORE_GUEST_PAGE_FAULT,
+				       t.scause == EXC_STORE_GUEST_PAGE_FAULT ||
+				       t.scause == EXC_STORE_PAGE_FAULT,
 				       false);
 		if (r == -EFAULT) {
 			fault->scause = EXC_LOAD_ACCESS;
