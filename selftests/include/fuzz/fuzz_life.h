@@ -77,14 +77,16 @@ static void fz_area_run(void)
 	struct fz_rng rng;
 	struct fz_vm *vm;
 	u64 runs = 0, exits = 0, eintr = 0, e[64] = {};
+	u32 id = 0;
 	int i, j;
 
 	fz_seed(&rng, fz.o.seed, fz.round, 0);
 	vm = fz_guest_vm();
 	vm->cfg = &cfg;
 	for (i = 0; i < 3; i++) {
-		TEST_ASSERT(!fz_vcpu_create(vm, i * (1 + fz_below(&rng, 100)), NULL),
-			    "vCPU %d", i);
+		/* Sparse ids, rising so that no two are the same. */
+		TEST_ASSERT(!fz_vcpu_create(vm, id, NULL), "vCPU %d, id %u", i, id);
+		id += 1 + fz_below(&rng, 100);
 		fz_vcpu_boot(&vm->vcpus[i]);
 		TEST_ASSERT(!fz_ioctl(vm->vcpus[i].fd, KVM_SET_MP_STATE,
 				      &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE }),
