@@ -247,10 +247,27 @@ void rvkvm_guest_access_end(struct kvm_vcpu *vcpu)
  */
 void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu)
 {
+	rvkvm_percpu_forget_vcpu(&rvkvm_last_vcpu, vcpu);
+}
+
+/**
+ * rvkvm_percpu_forget_vcpu() - clear every hart's @slot that names @vcpu
+ * @slot: a per-CPU vCPU pointer
+ * @vcpu: the vCPU being freed
+ *
+ * A hart that has moved on to another vCPU keeps that one.
+ *
+ * Return: true if some hart still named @vcpu.
+ */
+bool rvkvm_percpu_forget_vcpu(struct kvm_vcpu *__percpu *slot,
+			      struct kvm_vcpu *vcpu)
+{
+	bool found = false;
 	int cpu;
 
-	/* A hart that has moved on to another vCPU keeps that one. */
 	for_each_possible_cpu(cpu)
-		cmpxchg(per_cpu_ptr(&rvkvm_last_vcpu, cpu), vcpu, NULL);
+		if (cmpxchg(per_cpu_ptr(slot, cpu), vcpu, NULL) == vcpu)
+			found = true;
+	return found;
 }
 

@@ -133,14 +133,8 @@ void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu)
 /* @vcpu is being freed: no hart may save into it any more. */
 static void rvkvm_vcpu_forget_held(struct kvm_vcpu *vcpu)
 {
-	bool found = false;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		if (cmpxchg(per_cpu_ptr(&rvkvm_held_vcpu, cpu), vcpu, NULL) == vcpu)
-			found = true;
 	/* A load that read it before the swap puts it with preemption off. */
-	if (unlikely(found))
+	if (unlikely(rvkvm_percpu_forget_vcpu(&rvkvm_held_vcpu, vcpu)))
 		synchronize_rcu();
 }
 

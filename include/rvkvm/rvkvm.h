@@ -173,5 +173,7 @@ bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_end(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_tlb_forget(struct kvm_vcpu *vcpu);
+bool rvkvm_percpu_forget_vcpu(struct kvm_vcpu *__percpu *slot,
+			      struct kvm_vcpu *vcpu);
 
 #endif /* __RVKVM_RVKVM_H */
