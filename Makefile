@@ -3,6 +3,8 @@
 # rvkvm: out-of-tree RISC-V KVM (kvm.ko).
 #
 #   make            fetch what is missing, build kvm.ko for the reference kernel
+#   make RVKVM_SUITE=sid
+#                   the same for Debian sid's kernel (7.2), in build/sid
 #   make run        boot the emulated host, load kvm.ko, boot a guest in it
 #                   with QEMU -accel kvm; GUEST_SMP=N GUEST_MEM=512M|1G
 #                   GUEST_KERNEL=Image GUEST_INITRD=cpio.gz GUEST_SHELL=1
@@ -24,6 +26,18 @@
 
 RVKVM_CACHE ?= $(HOME)/.cache/rvkvm
 export RVKVM_CACHE
+# The Debian suite whose kernel is the target (scripts/lib.sh): trixie
+# (Linux 6.12, the reference) or sid (Linux 7.2, built into build/sid).
+RVKVM_SUITE ?= trixie
+export RVKVM_SUITE
+ifeq ($(RVKVM_SUITE),trixie)
+SUITE_ENV := current.env
+SUITE_SFX :=
+else
+SUITE_ENV := $(RVKVM_SUITE).env
+SUITE_SFX := -$(RVKVM_SUITE)
+MODDIR ?= build/$(RVKVM_SUITE)
+endif
 KVM_MODULE ?= ours
 export KVM_MODULE
 CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
@@ -37,14 +51,14 @@ DEBUG_BASELINE ?= auto
 DEBUG_TIMEOUT_SCALE ?= 4
 
 ifeq ($(origin KDIR),undefined)
-# Reference build: Debian's headers and kbuild inside the trixie build root.
--include $(RVKVM_CACHE)/current.env
+# Reference build: Debian's headers and kbuild inside the suite's build root.
+-include $(RVKVM_CACHE)/$(SUITE_ENV)
 KDIR := /usr/src/linux-headers-$(KV)
 KSRC ?= $(RVKVM_CACHE)/$(KV)/src
 IN_TROOT := scripts/troot
 KBUILD_ARCH := ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-
 DEPS := deps
-KDIR_SEEN := $(RVKVM_CACHE)/troot$(KDIR)
+KDIR_SEEN := $(RVKVM_CACHE)/troot$(SUITE_SFX)$(KDIR)
 else
 KSRC ?= $(error set KSRC to the kernel source matching $(KDIR))
 KDIR_SEEN := $(KDIR)

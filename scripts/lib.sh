@@ -1,28 +1,43 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings for the rvkvm scripts; sourced, never run.
 #
-# Everything downloaded or built outside the repo lives under $RVKVM_CACHE:
-#   apt/            private apt state for Debian trixie (lists, .debs)
-#   troot/          trixie build root (mmdebstrap): gcc 14, kbuild, sparse
-#   <KV>/           everything keyed by the resolved kernel version
-#   current.env     which <KV> the last `scripts/deps` resolved
+# Everything downloaded or built outside the repo lives under $RVKVM_CACHE.
+# RVKVM_SUITE picks the Debian suite whose kernel is the target: trixie
+# (the default, Linux 6.12) or sid (Linux 7.2).  Trixie keeps the names it
+# had first; another suite's state carries its name:
+#   apt/, apt-SUITE/        private apt state (lists, .debs)
+#   troot/, troot-SUITE/    build root (mmdebstrap): the suite's cross gcc,
+#                           kbuild, sparse
+#   <KV>/                   everything keyed by the resolved kernel version
+#   current.env, SUITE.env  which <KV> the last `scripts/deps` resolved
+# What is built for the suite's kernel lives under SUITE_OUT: the repo for
+# trixie, build/SUITE otherwise (kvm.ko, selftests/*/*.ko, build/selftests).
 
 RVKVM_CACHE=${RVKVM_CACHE:-$HOME/.cache/rvkvm}
 RVKVM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-TROOT=$RVKVM_CACHE/troot
+RVKVM_SUITE=${RVKVM_SUITE:-trixie}
+case $RVKVM_SUITE in
+trixie)	SUITE_SFX= SUITE_ENV=$RVKVM_CACHE/current.env SUITE_OUT=$RVKVM_TOP ;;
+sid)	SUITE_SFX=-sid SUITE_ENV=$RVKVM_CACHE/sid.env
+	SUITE_OUT=$RVKVM_TOP/build/sid ;;
+*)	echo "rvkvm: error: RVKVM_SUITE=$RVKVM_SUITE: trixie or sid" >&2
+	exit 1 ;;
+esac
+TROOT=$RVKVM_CACHE/troot$SUITE_SFX
 
 die() { echo "rvkvm: error: $*" >&2; exit 1; }
 say() { echo "rvkvm: $*" >&2; }
 
 # Load the resolved versions (KV, KPKGVER, KBASE, KMM) if deps ran.
 load_current() {
-	[ -f "$RVKVM_CACHE/current.env" ] || die "no kernel resolved yet; run scripts/deps"
-	# shellcheck disable=SC1091
-	. "$RVKVM_CACHE/current.env"
+	[ -f "$SUITE_ENV" ] ||
+		die "no $RVKVM_SUITE kernel resolved yet; run RVKVM_SUITE=$RVKVM_SUITE scripts/deps"
+	# shellcheck disable=SC1090
+	. "$SUITE_ENV"
 	KC=$RVKVM_CACHE/$KV
 }
 
-# Run a command inside the trixie build root, with the repo and the cache
+# Run a command inside the suite's build root, with the repo and the cache
 # bind-mounted at their own paths in a private mount namespace, so paths
 # are the same inside and out and no mount outlives the command.
 troot_run() {
@@ -41,4 +56,4 @@ troot_run() {
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
 	' troot "$TROOT" "$dir" "$@"
 }
-export RVKVM_CACHE RVKVM_TOP
+export RVKVM_CACHE RVKVM_TOP RVKVM_SUITE
