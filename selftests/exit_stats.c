@@ -21,7 +21,7 @@
 #define N_KERN		7
 static unsigned long illegal_cause;
 
-static void guest_illegal(struct ex_regs *regs)
+static void guest_illegal(struct rvkvm_ex_regs *regs)
 {
 	illegal_cause = regs->cause;
 	regs->epc += 4;

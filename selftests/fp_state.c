@@ -251,7 +251,7 @@ static bool onereg_matches(struct kvm_vcpu *vcpu, unsigned int i)
 	unsigned int r;
 
 	for (r = 0; r < 32; r++) {
-		vcpu_get_reg(vcpu, fp_d_id(r, KVM_REG_SIZE_U64), &v);
+		rvkvm_get_reg(vcpu, fp_d_id(r, KVM_REG_SIZE_U64), &v);
 		want = r == 31 ? f31_at(i) : guest_word(gen_at(i), r);
 		if (v != want) {
 			ksft_print_msg("sync %u: FP_D f%u = %#lx, want %#lx\n",
@@ -259,7 +259,7 @@ static bool onereg_matches(struct kvm_vcpu *vcpu, unsigned int i)
 			return false;
 		}
 	}
-	vcpu_get_reg(vcpu, fp_d_id(32, KVM_REG_SIZE_U32), &fcsr);
+	rvkvm_get_reg(vcpu, fp_d_id(32, KVM_REG_SIZE_U32), &fcsr);
 	if (fcsr != GUEST_FCSR) {
 		ksft_print_msg("sync %u: FP_D fcsr = %#x\n", i, fcsr);
 		return false;
@@ -280,7 +280,7 @@ static bool onereg_v_matches(struct kvm_vcpu *vcpu, unsigned int i)
 	unsigned int r, b;
 
 	for (r = 0; r < 32; r++) {
-		vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(r), vlenb), v);
+		rvkvm_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(r), vlenb), v);
 		for (b = 0; b < vlenb; b++) {
 			if (v[b] == v_byte(gen_at(i), r * vlenb + b))
 				continue;
@@ -339,8 +339,8 @@ static void check_sizes(struct kvm_vcpu *vcpu)
 	     errno == ENOENT;
 	ksft_test_result(ok, "FP_D: wrong sizes EINVAL, index past fcsr ENOENT\n");
 
-	vcpu_get_reg(vcpu, fp_d_id(0, KVM_REG_SIZE_U64), &d0);
-	vcpu_get_reg(vcpu, KVM_REG_RISCV | KVM_REG_SIZE_U32 | KVM_REG_RISCV_FP_F, &f0);
+	rvkvm_get_reg(vcpu, fp_d_id(0, KVM_REG_SIZE_U64), &d0);
+	rvkvm_get_reg(vcpu, KVM_REG_RISCV | KVM_REG_SIZE_U32 | KVM_REG_RISCV_FP_F, &f0);
 	ksft_test_result(f0 == (u32)d0, "FP_F f0 is the low half of FP_D f0\n");
 }
 
@@ -363,8 +363,8 @@ int main(void)
 		ksft_exit_skip("the guest has no D\n");
 	if (!__vcpu_get_reg(vcpu, RISCV_ISA_EXT_REG(KVM_RISCV_ISA_EXT_V), &isa_v) &&
 	    isa_v) {
-		vcpu_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(vlenb),
-					sizeof(unsigned long)), &vlenb);
+		rvkvm_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(vlenb),
+					 sizeof(unsigned long)), &vlenb);
 		TEST_ASSERT(vlenb <= VLENB_MAX, "vlenb %lu: no room", vlenb);
 		sync_global_to_guest(vm, vlenb);
 	}

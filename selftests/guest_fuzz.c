@@ -3017,10 +3017,10 @@ static void *fz_hart_thread(void *arg)
 /* The leaf PTE of @gva, and its guest-physical address in *@gpa. */
 static u64 *fz_pte(struct kvm_vm *vm, u64 gva, u64 *gpa)
 {
-	u64 table = vm->pgd, at = 0, *pte = NULL;
+	u64 table = rvkvm_vm_pgd(vm), at = 0, *pte = NULL;
 	int level;
 
-	for (level = vm->pgtable_levels - 1; level >= 0; level--) {
+	for (level = rvkvm_vm_pt_levels(vm) - 1; level >= 0; level--) {
 		at = table + ((gva >> (12 + 9 * level)) & 511) * 8;
 		pte = addr_gpa2hva(vm, at);
 		TEST_ASSERT(*pte & PGTBL_PTE_VALID_MASK, "no PTE for %#lx", gva);
@@ -3163,14 +3163,14 @@ static void fz_vm(struct fz_round *r, const struct fz_opts *o, u32 csr_first)
 	for (i = 0; i < FZ_HARTS; i++) {
 		vcpu_init_vector_tables(vcpus[i]);
 		r->hart[i] = (struct fz_hart){ .r = r, .vcpu = vcpus[i], .id = i };
-		vcpu_get_reg(vcpus[i], RISCV_CORE_REG(regs.sp), &r->hart[i].sp0);
-		r->frame[i] = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_frames[i]);
-		r->exp[i] = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_exp[i]);
+		rvkvm_get_reg(vcpus[i], RISCV_CORE_REG(regs.sp), &r->hart[i].sp0);
+		r->frame[i] = addr_gva2hva(r->vm, (rvkvm_gva_t)&fz_frames[i]);
+		r->exp[i] = addr_gva2hva(r->vm, (rvkvm_gva_t)&fz_exp[i]);
 	}
 	fz_memory(r, &p);
 	p.flags = fz_flags(r, fz_mix(r->seed)) | (o->csr_all ? FZ_F_CSR_ALL : 0);
-	vcpu_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &p.tb_hz);
-	r->params = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_p);
+	rvkvm_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &p.tb_hz);
+	r->params = addr_gva2hva(r->vm, (rvkvm_gva_t)&fz_p);
 	*r->params = p;
 }
 
@@ -3220,7 +3220,7 @@ static void fz_collect(struct fz_round *r, double secs)
 	t->rounds++;
 	t->secs += secs;
 	for (i = 0; i < FZ_HARTS; i++) {
-		st = addr_gva2hva(r->vm, (vm_vaddr_t)&fz_stat[i]);
+		st = addr_gva2hva(r->vm, (rvkvm_gva_t)&fz_stat[i]);
 		t->ops += st->ops;
 		t->traps += st->traps;
 		t->fails += st->fails;

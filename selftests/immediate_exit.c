@@ -5,7 +5,7 @@
  * has just handled: here an MMIO load, whose destination register and pc
  * must be updated before KVM_RUN returns.
  */
-#include "kvm_util.h"
+#include "rvkvm_test.h"
 #include "processor.h"
 #include "ucall_common.h"
 
@@ -34,10 +34,10 @@ int main(void)
 	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
 
 	/* Nothing pending: the guest must not run at all. */
-	vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc0);
+	rvkvm_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc0);
 	vcpu->run->immediate_exit = 1;
 	r = __vcpu_run(vcpu);
-	vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc1);
+	rvkvm_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc1);
 	ksft_test_result(r == -1 && errno == EINTR && pc0 == pc1,
 			 "immediate_exit: EINTR, the guest did not run\n");
 
@@ -51,10 +51,10 @@ int main(void)
 	memcpy(vcpu->run->mmio.data, &v, sizeof(v));
 
 	/* The load completes even though the guest does not run. */
-	vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc0);
+	rvkvm_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc0);
 	vcpu->run->immediate_exit = 1;
 	r = __vcpu_run(vcpu);
-	vcpu_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc1);
+	rvkvm_get_reg(vcpu, RISCV_CORE_REG(regs.pc), &pc1);
 	ksft_test_result(r == -1 && errno == EINTR,
 			 "immediate_exit with an MMIO result pending: EINTR\n");
 	ksft_test_result(pc1 == pc0 + 2 || pc1 == pc0 + 4,

@@ -88,7 +88,7 @@ static void guest_exit_soon(unsigned int me)
 	sbi_ecall(SBI_EXT_BASE, SBI_EXT_BASE_GET_SPEC_VERSION, 0, 0, 0, 0, 0, 0);
 }
 
-static void guest_irq(struct ex_regs *regs)
+static void guest_irq(struct rvkvm_ex_regs *regs)
 {
 	unsigned int me = guest_get_vcpuid();
 	u64 s;
@@ -200,7 +200,7 @@ static double now_s(void)
 /* Sum a per-vCPU counter of the guest. */
 static u64 guest_sum(struct kvm_vm *vm, u64 *counter)
 {
-	u64 *v = addr_gva2hva(vm, (vm_vaddr_t)counter);
+	u64 *v = addr_gva2hva(vm, (rvkvm_gva_t)counter);
 
 	return v[0] + v[1];
 }
@@ -239,7 +239,7 @@ int main(int argc, char **argv)
 	vm_install_interrupt_handler(vm, guest_irq);
 	for (i = 0; i < 2; i++)
 		vcpu_init_vector_tables(vcpus[i]);
-	vcpu_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &ticks_per_ms);
+	rvkvm_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &ticks_per_ms);
 	ticks_per_ms /= 1000;
 	sync_global_to_guest(vm, nr_ipis);
 	sync_global_to_guest(vm, ticks_per_ms);
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 		t_print = now_s();
 		ksft_print_msg("%.0f s: at %lu, late %lu, lost %lu\n",
 			       t_print - t0,
-			       *(u64 *)addr_gva2hva(vm, (vm_vaddr_t)&acked),
+			       *(u64 *)addr_gva2hva(vm, (rvkvm_gva_t)&acked),
 			       guest_sum(vm, late), guest_sum(vm, lost));
 	}
 	pthread_join(harts[1].thr, NULL);

@@ -110,8 +110,8 @@ static void check_regs(struct kvm_vcpu *vcpu)
 		.addr = (unsigned long)&small,
 	};
 
-	vcpu_get_reg(vcpu, STA_REG(0), &lo);
-	vcpu_get_reg(vcpu, STA_REG(1), &hi);
+	rvkvm_get_reg(vcpu, STA_REG(0), &lo);
+	rvkvm_get_reg(vcpu, STA_REG(1), &hi);
 	ksft_test_result(lo == ST_GPA && !hi,
 			 "ONE_REG shmem_lo/hi read the record's address\n");
 	ksft_test_result(set_reg(vcpu, STA_REG(1), 1) == EINVAL &&
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 	run_to(vcpu, 2);
 	run_to(vcpu, 3);
 	ksft_test_result_pass("each entry updates the record (even count, moving on)\n");
-	vcpu_get_reg(vcpu, STA_REG(0), &lo);
+	rvkvm_get_reg(vcpu, STA_REG(0), &lo);
 	run_to(vcpu, 4);
 	ksft_test_result(lo == -1UL,
 			 "disabled: shmem_lo reads all ones, no more updates\n");

@@ -34,7 +34,7 @@ static unsigned int nr_irqs[IRQ_S_EXT + 1];
  * The timer and external levels stay high: mask them to return; the
  * software interrupt is the guest's own to clear.
  */
-static void guest_irq(struct ex_regs *regs)
+static void guest_irq(struct rvkvm_ex_regs *regs)
 {
 	unsigned long irq = regs->cause & ~CAUSE_IRQ_FLAG;
 
@@ -141,7 +141,7 @@ int main(void)
 	run_until_sync(vcpu, 1);
 	report_quiet(busy_harts("out"), "vCPU out, its compare 0 past: every hart parked");
 
-	vcpu_get_reg(vcpu, RISCV_TIMER_REG(compare), &cmp);
+	rvkvm_get_reg(vcpu, RISCV_TIMER_REG(compare), &cmp);
 	ksft_test_result(cmp == 0, "ONE_REG compare keeps the guest's value (%llx)\n",
 			 (unsigned long long)cmp);
 

@@ -60,7 +60,7 @@ static void guest_set_timer(u64 cmp)
 }
 
 /* The level stays high until the next compare: mask it to return. */
-static void guest_irq(struct ex_regs *regs)
+static void guest_irq(struct rvkvm_ex_regs *regs)
 {
 	u64 now = guest_time();
 
@@ -154,7 +154,7 @@ static struct kvm_vm *timer_vm(struct kvm_vcpu **vcpu, void *code)
 	vm_init_vector_tables(vm);
 	vcpu_init_vector_tables(*vcpu);
 	vm_install_interrupt_handler(vm, guest_irq);
-	vcpu_get_reg(*vcpu, RISCV_TIMER_REG(frequency), &timer_freq);
+	rvkvm_get_reg(*vcpu, RISCV_TIMER_REG(frequency), &timer_freq);
 	sync_global_to_guest(vm, timer_freq);
 	return vm;
 }
@@ -260,7 +260,7 @@ static void test_onereg(bool sstc)
 	vm = timer_vm(&vcpu, guest_restored_code);
 	freq = timer_freq;
 
-	vcpu_get_reg(vcpu, RISCV_TIMER_REG(time), &t0);
+	rvkvm_get_reg(vcpu, RISCV_TIMER_REG(time), &t0);
 	armed_cmp = t0 + freq * RESTORE_IN_MS / 1000;
 	nr_irqs = 0;
 	max_late = 0;
@@ -270,7 +270,7 @@ static void test_onereg(bool sstc)
 	start = now_s();
 	vcpu_set_reg(vcpu, RISCV_TIMER_REG(compare), armed_cmp);
 	vcpu_set_reg(vcpu, RISCV_TIMER_REG(state), KVM_RISCV_TIMER_STATE_ON);
-	vcpu_get_reg(vcpu, RISCV_TIMER_REG(state), &state);
+	rvkvm_get_reg(vcpu, RISCV_TIMER_REG(state), &state);
 	/* 6.12 with Sstc reports ON only while its vCPU sleeps. */
 	if (rvkvm_module_is_ours())
 		ksft_test_result(state == KVM_RISCV_TIMER_STATE_ON,

@@ -23,7 +23,7 @@ struct seen {
 static struct seen seen;
 static u64 scratch[2];
 
-static void guest_handler(struct ex_regs *regs)
+static void guest_handler(struct rvkvm_ex_regs *regs)
 {
 	seen.cause = regs->cause;
 	seen.tval = csr_read(CSR_STVAL);

@@ -114,7 +114,7 @@ static void irq_window(void)
 	csr_clear(CSR_SSTATUS, SR_SIE);
 }
 
-static void guest_irq(struct ex_regs *regs)
+static void guest_irq(struct rvkvm_ex_regs *regs)
 {
 	u64 id = guest_get_vcpuid();
 
@@ -396,11 +396,11 @@ static struct kvm_vm *make_vm(const struct opts *o, struct vcpu_thread *t,
 	virt_map(vm, FRESH_GPA, FRESH_GPA, o->nr * FRESH_PAGES);
 	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
 
-	*hc = addr_gva2hva(vm, (vm_vaddr_t)&crowd);
+	*hc = addr_gva2hva(vm, (rvkvm_gva_t)&crowd);
 	(*hc)->nr = o->nr;
-	vcpu_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &(*hc)->freq);
+	rvkvm_get_reg(vcpus[0], RISCV_TIMER_REG(frequency), &(*hc)->freq);
 	(*hc)->late = (*hc)->freq * LATE_MS / 1000;
-	vcpu_get_reg(vcpus[0], RISCV_TIMER_REG(time), &guest_time_offset);
+	rvkvm_get_reg(vcpus[0], RISCV_TIMER_REG(time), &guest_time_offset);
 	guest_time_offset -= host_time();
 	for (i = 0; i < o->nr; i++) {
 		/* Never 0: xorshift would stay there. */

@@ -75,7 +75,7 @@ static const struct variant variants[] = {
 static u64 me;			/* this VM's number */
 static u64 signature;
 static u64 iterations;
-static vm_vaddr_t data_gva, code_gva, masks_gva;
+static rvkvm_gva_t data_gva, code_gva, masks_gva;
 static u64 load_expect;		/* what the MMIO load leaves in a0 */
 
 /* Guest-side results, read back by the host. */
@@ -178,9 +178,9 @@ static void make_vm(struct vm_run *r, u64 k, u64 iters)
 	r->k = k;
 	virt_map(r->vm, MMIO_GPA, MMIO_GPA, 1);
 	/* Allocated in the same order in every VM: the same addresses. */
-	data_gva = vm_vaddr_alloc_page(r->vm);
-	code_gva = vm_vaddr_alloc_page(r->vm);
-	masks_gva = vm_vaddr_alloc_page(r->vm);
+	data_gva = rvkvm_alloc_page(r->vm);
+	code_gva = rvkvm_alloc_page(r->vm);
+	masks_gva = rvkvm_alloc_page(r->vm);
 
 	me = k;
 	signature = 0x5100 + k;
@@ -222,7 +222,7 @@ static void *preempter(void *arg)
 
 static u64 guest_u64(struct vm_run *r, u64 *var)
 {
-	return *(u64 *)addr_gva2hva(r->vm, (vm_vaddr_t)var);
+	return *(u64 *)addr_gva2hva(r->vm, (rvkvm_gva_t)var);
 }
 
 /* Reads of the instruction from guest memory, where the module allows. */

@@ -21,7 +21,7 @@
 static unsigned long irq_cause;
 
 /* The line stays high: mask it so the handler returns for good. */
-static void guest_irq(struct ex_regs *regs)
+static void guest_irq(struct rvkvm_ex_regs *regs)
 {
 	irq_cause = regs->cause;
 	csr_clear(CSR_SIE, IE_EIE);
