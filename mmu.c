@@ -468,30 +468,33 @@ static int rvkvm_pfn_error(kvm_pfn_t pfn, unsigned long hva,
 
 /*
  * Install the mapping found, unless the host mapping changed since @seq
- * was read (then the guest faults again and the lookup is redone).
+ * was read (then the guest faults again and the lookup is redone), and
+ * drop the reference the lookup took either way.
  */
 static int rvkvm_fault_install(struct kvm_vcpu *vcpu,
 			       struct kvm_memory_slot *slot, gpa_t gpa,
-			       kvm_pfn_t pfn, unsigned int level,
-			       bool writable, unsigned long seq)
+			       struct rvkvm_faultin *f, unsigned int level,
+			       unsigned long seq)
 {
 	struct kvm *kvm = vcpu->kvm;
 	unsigned long prot = RVKVM_PTE_R | RVKVM_PTE_X;
 	int r = 0;
 
-	if (writable)
+	if (f->writable)
 		prot |= RVKVM_PTE_W;
 
 	spin_lock(&kvm->mmu_lock);
-	if (mmu_invalidate_retry(kvm, seq))
+	if (mmu_invalidate_retry(kvm, seq)) {
+		rvkvm_faultin_release(kvm, f, false, false);
 		goto out;
-	r = rvkvm_map(kvm, &vcpu->arch.mmu_cache, gpa, pfn, level, prot);
+	}
+	r = rvkvm_map(kvm, &vcpu->arch.mmu_cache, gpa, f->pfn, level, prot);
+	/* Released under the lock: the notifier cannot run in between. */
+	rvkvm_faultin_release(kvm, f, r >= 0, f->writable);
 	if (r < 0)
 		goto out;
-	if (writable) {
-		kvm_set_pfn_dirty(pfn);
+	if (f->writable)
 		mark_page_dirty_in_slot(kvm, slot, gpa >> PAGE_SHIFT);
-	}
 	/*
 	 * This hart may still cache the missing or read-only translation
 	 * that faulted.  One fence at the faulting address is enough to
@@ -533,8 +536,7 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 	struct kvm_memory_slot *slot = kvm_vcpu_gfn_to_memslot(vcpu, gfn);
 	unsigned int level, host_shift;
 	unsigned long hva, seq;
-	bool writable;
-	kvm_pfn_t pfn;
+	struct rvkvm_faultin f;
 	int r;
 
 	if (!slot || (write && (slot->flags & KVM_MEM_READONLY)))
@@ -565,21 +567,18 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 	/* Order the count before the host page-table reads of the lookup. */
 	smp_rmb();
 
-	pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
-				   &writable, NULL);
-	if (is_error_noslot_pfn(pfn))
-		return rvkvm_pfn_error(pfn, hva, host_shift);
+	rvkvm_faultin_pfn(slot, gfn, write, &f);
+	if (is_error_noslot_pfn(f.pfn))
+		return rvkvm_pfn_error(f.pfn, hva, host_shift);
 
 	/* Keep clean pages read-only while logging, to see the first write. */
 	if (kvm_slot_dirty_track_enabled(slot) && !write)
-		writable = false;
+		f.writable = false;
 	/* A block leaf needs its host memory aligned like the guest's. */
-	while (level && ((pfn ^ gfn) & (rvkvm_level_pages(level) - 1)))
+	while (level && ((f.pfn ^ gfn) & (rvkvm_level_pages(level) - 1)))
 		level--;
 
-	r = rvkvm_fault_install(vcpu, slot, gpa, pfn, level, writable, seq);
-	kvm_release_pfn_clean(pfn);
-	return r;
+	return rvkvm_fault_install(vcpu, slot, gpa, &f, level, seq);
 }
 
 /* --- VM and vCPU lifetime ----------------------------------------------- */

@@ -4,7 +4,6 @@
  */
 #include <rvkvm/rvkvm.h>
 #include <rvkvm/pmu.h>
-#include <linux/entry-kvm.h>
 
 #define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
 
@@ -354,6 +353,19 @@ bool kvm_arch_vcpu_in_kernel(struct kvm_vcpu *vcpu)
 	return vcpu->arch.guest.sstatus & SR_SPP;
 }
 
+#ifdef CONFIG_GUEST_PERF_EVENTS
+/**
+ * kvm_arch_vcpu_get_ip() - the guest pc, for perf samples taken in it
+ * @vcpu: the vCPU
+ *
+ * Return: the pc at which the guest last trapped.
+ */
+unsigned long kvm_arch_vcpu_get_ip(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.guest.gpr[RVKVM_PC];
+}
+#endif
+
 /**
  * kvm_arch_vcpu_fault() - mmap fault on the vCPU file beyond kvm_run
  * @vcpu: the vCPU
@@ -475,14 +487,17 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
  * Requests are made from anywhere; act on them before entering.  The
  * TLB kinds are not among them: they are carried out in the translation
  * section (rvkvm_vcpu_tlb_enter()), on the hart that then translates.
- * Return: 0, or -EIO for a VM the generic core declared dead.
+ * Return: RVKVM_RESUME, RVKVM_TO_USER for a full dirty ring, or -EIO for
+ * a VM the generic core declared dead.
  */
 static int rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 {
 	if (!kvm_request_pending(vcpu) && !READ_ONCE(vcpu->arch.power_off))
-		return 0;
+		return RVKVM_RESUME;
 	if (kvm_check_request(KVM_REQ_VM_DEAD, vcpu))
 		return -EIO;
+	if (rvkvm_dirty_ring_full(vcpu))
+		return RVKVM_TO_USER;
 	if (kvm_check_request(KVM_REQ_SLEEP, vcpu) ||
 	    READ_ONCE(vcpu->arch.power_off))
 		rvkvm_vcpu_sleep(vcpu);
@@ -493,7 +508,7 @@ static int rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 	}
 	if (kvm_check_request(KVM_REQ_STEAL_UPDATE, vcpu))
 		rvkvm_sta_record(vcpu);
-	return 0;
+	return RVKVM_RESUME;
 }
 
 /*
@@ -591,9 +606,8 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
  *
  * Finishes the userspace exit that ended the last KVM_RUN, then enters
  * the guest until an exit needs userspace, a signal arrives, or an
- * error ends the run.  The host's entry code
- * (xfer_to_guest_mode_handle_work) reschedules and turns signals into
- * KVM_EXIT_INTR.
+ * error ends the run.  The entry code (xfer_to_guest_mode_handle_work)
+ * reschedules and turns signals into KVM_EXIT_INTR.
  *
  * Return: 0 with vcpu->run filled in, or a -errno (-EINTR on a signal or
  * with immediate_exit set).
@@ -620,12 +634,12 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	run->exit_reason = KVM_EXIT_UNKNOWN;
 	r = RVKVM_RESUME;
 	while (r == RVKVM_RESUME) {
-		r = xfer_to_guest_mode_handle_work(vcpu);
+		r = rvkvm_xfer_to_guest_work(vcpu);
 		if (r)
 			break;
 		rvkvm_vmid_update(vcpu);
 		r = rvkvm_vcpu_requests(vcpu);
-		if (r)
+		if (r != RVKVM_RESUME)
 			break;
 		if (!rvkvm_vcpu_run_once(vcpu)) {
 			r = RVKVM_RESUME;
@@ -676,18 +690,20 @@ int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
 }
 
 /**
- * kvm_arch_vcpu_async_ioctl() - vCPU ioctls that skip the vCPU mutex
+ * rvkvm_vcpu_unlocked_ioctl() - vCPU ioctls that skip the vCPU mutex
  * @filp: the vCPU file
  * @ioctl: the request
  * @arg: its argument
  *
- * KVM_INTERRUPT must work while another thread sits in KVM_RUN holding
- * the vCPU mutex: it only sets a bit and kicks.
+ * The generic core's hook, kvm_arch_vcpu_async_ioctl() on 6.12 and
+ * kvm_arch_vcpu_unlocked_ioctl() on 7.x (compat.h).  KVM_INTERRUPT must
+ * work while another thread sits in KVM_RUN holding the vCPU mutex: it
+ * only sets a bit and kicks.
  *
  * Return: 0, -EFAULT, -EINVAL for a value other than SET or UNSET, or
  * -ENOIOCTLCMD to hand other requests to the locked path.
  */
-long kvm_arch_vcpu_async_ioctl(struct file *filp, unsigned int ioctl,
+long rvkvm_vcpu_unlocked_ioctl(struct file *filp, unsigned int ioctl,
 			       unsigned long arg)
 {
 	struct kvm_vcpu *vcpu = filp->private_data;

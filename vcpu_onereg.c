@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KVM_GET_ONE_REG, KVM_SET_ONE_REG and KVM_GET_REG_LIST, and the vCPU
- * configuration (ISA, machine ids) that userspace fixes through them.
+ * configuration (machine ids; the ISA is isa.c's) that userspace fixes
+ * through them.
  *
  * A RISC-V register id is KVM_REG_RISCV | size | type | subtype | index.
  * Every (type, subtype) pair is one block of rvkvm_reg_blocks[].  The
@@ -80,156 +81,6 @@ struct rvkvm_reg_block {
 		    struct rvkvm_reg_sink *sink);
 };
 
-/* --- The ISA extension map ---------------------------------------------- */
-
-/*
- * When a vCPU may have an extension turned on (enable) or off (disable).
- * RVKVM_RULE_NONE marks a hole in the map: no extension has that KVM id.
- */
-enum rvkvm_isa_rule {
-	RVKVM_RULE_NONE,
-	RVKVM_RULE_ALWAYS,
-	RVKVM_RULE_NEVER,
-	/* Sscofpmf's overflow interrupt can only be filtered with AIA. */
-	RVKVM_RULE_HOST_SSAIA,
-	/* Ssaia is hidden from a guest through sstateen0. */
-	RVKVM_RULE_HOST_SMSTATEEN,
-	/* V needs the host's per-task vector state control. */
-	RVKVM_RULE_HOST_V_CTRL,
-};
-
-struct rvkvm_isa_ext {
-	u8 host;		/* RISCV_ISA_EXT_* */
-	u8 enable;		/* enum rvkvm_isa_rule */
-	u8 disable;		/* enum rvkvm_isa_rule */
-};
-
-static_assert(sizeof_field(struct rvkvm_isa_ext, host) * BITS_PER_BYTE >=
-	      ilog2(RISCV_ISA_EXT_MAX - 1) + 1);
-
-#define RVKVM_ISA(kvm, host, en, dis)					\
-	[KVM_RISCV_ISA_EXT_##kvm] = { RISCV_ISA_EXT_##host,		\
-				      RVKVM_RULE_##en, RVKVM_RULE_##dis }
-
-/*
- * Indexed by KVM_RISCV_ISA_EXT_* id.  Most extensions cannot be taken
- * away from a guest that runs on hardware which has them (no control bit
- * traps them), so they are NEVER to disable; the guest may still be told
- * they are absent only where hardware lets the hypervisor enforce it.
- */
-static const struct rvkvm_isa_ext rvkvm_isa_map[KVM_RISCV_ISA_EXT_MAX] = {
-	RVKVM_ISA(A,		a,		ALWAYS,	NEVER),
-	RVKVM_ISA(C,		c,		ALWAYS,	NEVER),
-	RVKVM_ISA(D,		d,		ALWAYS,	ALWAYS),
-	RVKVM_ISA(F,		f,		ALWAYS,	ALWAYS),
-	RVKVM_ISA(H,		h,		NEVER,	ALWAYS),
-	RVKVM_ISA(I,		i,		ALWAYS,	NEVER),
-	RVKVM_ISA(M,		m,		ALWAYS,	NEVER),
-	RVKVM_ISA(SVPBMT,	SVPBMT,		ALWAYS,	ALWAYS),
-	RVKVM_ISA(SSTC,		SSTC,		ALWAYS,	NEVER),
-	RVKVM_ISA(SVINVAL,	SVINVAL,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZIHINTPAUSE,	ZIHINTPAUSE,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZICBOM,	ZICBOM,		ALWAYS,	ALWAYS),
-	RVKVM_ISA(ZICBOZ,	ZICBOZ,		ALWAYS,	ALWAYS),
-	RVKVM_ISA(ZBB,		ZBB,		ALWAYS,	NEVER),
-	RVKVM_ISA(SSAIA,	SSAIA,		ALWAYS,	HOST_SMSTATEEN),
-	RVKVM_ISA(V,		v,		HOST_V_CTRL, ALWAYS),
-	RVKVM_ISA(SVNAPOT,	SVNAPOT,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZBA,		ZBA,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZBS,		ZBS,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZICNTR,	ZICNTR,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZICSR,	ZICSR,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZIFENCEI,	ZIFENCEI,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZIHPM,	ZIHPM,		ALWAYS,	NEVER),
-	RVKVM_ISA(SMSTATEEN,	SMSTATEEN,	ALWAYS,	ALWAYS),
-	RVKVM_ISA(ZICOND,	ZICOND,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZBC,		ZBC,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZBKB,		ZBKB,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZBKC,		ZBKC,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZBKX,		ZBKX,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKND,		ZKND,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKNE,		ZKNE,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKNH,		ZKNH,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKR,		ZKR,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKSED,	ZKSED,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKSH,		ZKSH,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZKT,		ZKT,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVBB,		ZVBB,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVBC,		ZVBC,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKB,		ZVKB,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKG,		ZVKG,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKNED,	ZVKNED,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKNHA,	ZVKNHA,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKNHB,	ZVKNHB,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKSED,	ZVKSED,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKSH,	ZVKSH,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVKT,		ZVKT,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZFH,		ZFH,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZFHMIN,	ZFHMIN,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZIHINTNTL,	ZIHINTNTL,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZVFH,		ZVFH,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZVFHMIN,	ZVFHMIN,	ALWAYS,	NEVER),
-	RVKVM_ISA(ZFA,		ZFA,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZTSO,		ZTSO,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZACAS,	ZACAS,		ALWAYS,	NEVER),
-	/* No control bit turns counter overflow off completely. */
-	RVKVM_ISA(SSCOFPMF,	SSCOFPMF,	HOST_SSAIA, NEVER),
-	RVKVM_ISA(ZIMOP,	ZIMOP,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZCA,		ZCA,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZCB,		ZCB,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZCD,		ZCD,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZCF,		ZCF,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZCMOP,	ZCMOP,		ALWAYS,	NEVER),
-	RVKVM_ISA(ZAWRS,	ZAWRS,		ALWAYS,	NEVER),
-};
-
-static bool rvkvm_host_has(unsigned int host_ext)
-{
-	return __riscv_isa_extension_available(NULL, host_ext);
-}
-
-static bool rvkvm_rule_holds(u8 rule)
-{
-	switch (rule) {
-	case RVKVM_RULE_ALWAYS:
-		return true;
-	case RVKVM_RULE_HOST_SSAIA:
-		return rvkvm_host_has(RISCV_ISA_EXT_SSAIA);
-	case RVKVM_RULE_HOST_SMSTATEEN:
-		return rvkvm_host_has(RISCV_ISA_EXT_SMSTATEEN);
-	case RVKVM_RULE_HOST_V_CTRL:
-		return riscv_v_vstate_ctrl_user_allowed();
-	default:
-		return false;
-	}
-}
-
-/* The map entry of @kvm_id if the host has that extension, else NULL. */
-static const struct rvkvm_isa_ext *rvkvm_isa_offered(unsigned long kvm_id)
-{
-	const struct rvkvm_isa_ext *e;
-
-	if (kvm_id >= ARRAY_SIZE(rvkvm_isa_map))
-		return NULL;
-	e = &rvkvm_isa_map[kvm_id];
-	if (e->enable == RVKVM_RULE_NONE || !rvkvm_host_has(e->host))
-		return NULL;
-	return e;
-}
-
-/**
- * rvkvm_guest_has_ext() - does @vcpu's guest have a host ISA extension?
- * @vcpu: the vCPU
- * @host_ext: a RISCV_ISA_EXT_* id
- *
- * Return: true if the extension is in the vCPU's configured ISA.
- */
-bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext)
-{
-	return host_ext < RISCV_ISA_EXT_MAX &&
-	       test_bit(host_ext, vcpu->arch.cfg.isa);
-}
-
 /**
  * rvkvm_onereg_vcpu_init() - give a new vCPU its default configuration
  * @vcpu: the vCPU, not yet visible to userspace
@@ -241,16 +92,8 @@ bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext)
 void rvkvm_onereg_vcpu_init(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_vcpu_config *cfg = &vcpu->arch.cfg;
-	const struct rvkvm_isa_ext *e;
-	unsigned long id;
 
-	bitmap_zero(cfg->isa, RISCV_ISA_EXT_MAX);
-	for (id = 0; id < ARRAY_SIZE(rvkvm_isa_map); id++) {
-		e = rvkvm_isa_offered(id);
-		if (e && rvkvm_rule_holds(e->enable))
-			__set_bit(e->host, cfg->isa);
-	}
-
+	rvkvm_isa_init(cfg->isa);
 	cfg->mvendorid = sbi_get_mvendorid();
 	cfg->marchid = sbi_get_marchid();
 	cfg->mimpid = sbi_get_mimpid();
@@ -276,27 +119,6 @@ static int cfg_isa_get(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
 {
 	*val = vcpu->arch.cfg.isa[0] & RVKVM_ISA_LETTERS;
 	return 0;
-}
-
-/*
- * The letters the guest ends up with when userspace asks for @want: a
- * letter stays as asked unless its rule forbids that, and only letters
- * the host has survive.
- */
-static unsigned long rvkvm_isa_letters_allowed(unsigned long want)
-{
-	const struct rvkvm_isa_ext *e;
-	unsigned long id, got = 0;
-
-	for (id = 0; id < ARRAY_SIZE(rvkvm_isa_map); id++) {
-		e = &rvkvm_isa_map[id];
-		if (e->enable == RVKVM_RULE_NONE || e->host >= RISCV_ISA_EXT_BASE)
-			continue;
-		if (((want & BIT(e->host)) && rvkvm_rule_holds(e->enable)) ||
-		    !rvkvm_rule_holds(e->disable))
-			got |= BIT(e->host);
-	}
-	return got & riscv_isa_extension_base(NULL);
 }
 
 static int cfg_isa_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
@@ -354,14 +176,38 @@ static int cfg_host_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
 	return val == c->host_value() ? 0 : -EINVAL;
 }
 
+/*
+ * The cache-block sizes (Zicbom, Zicboz, Zicbop): 0 when the host lacks
+ * the extension.  compat: 6.12 has such a register only while the guest
+ * has the extension and takes only the host's value; 7.x always has it
+ * and also takes 0.
+ */
+static unsigned long rvkvm_cbo_size(unsigned int ext, unsigned int size)
+{
+	return __riscv_isa_extension_available(NULL, ext) ? size : 0;
+}
+
+static bool cfg_cbo_present(struct kvm_vcpu *vcpu, unsigned int ext)
+{
+	return RVKVM_LINUX_7 || rvkvm_guest_has_ext(vcpu, ext);
+}
+
+static int cfg_cbo_set(struct kvm_vcpu *vcpu, const struct rvkvm_config_reg *c,
+		       unsigned long val)
+{
+	if (RVKVM_LINUX_7 && !val)
+		return 0;
+	return cfg_host_set(vcpu, c, val);
+}
+
 static unsigned long host_cbom_block_size(void)
 {
-	return riscv_cbom_block_size;
+	return rvkvm_cbo_size(RISCV_ISA_EXT_ZICBOM, riscv_cbom_block_size);
 }
 
 static unsigned long host_cboz_block_size(void)
 {
-	return riscv_cboz_block_size;
+	return rvkvm_cbo_size(RISCV_ISA_EXT_ZICBOZ, riscv_cboz_block_size);
 }
 
 static unsigned long host_satp_mode(void)
@@ -371,13 +217,25 @@ static unsigned long host_satp_mode(void)
 
 static bool cfg_has_zicbom(struct kvm_vcpu *vcpu)
 {
-	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZICBOM);
+	return cfg_cbo_present(vcpu, RISCV_ISA_EXT_ZICBOM);
 }
 
 static bool cfg_has_zicboz(struct kvm_vcpu *vcpu)
 {
-	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZICBOZ);
+	return cfg_cbo_present(vcpu, RISCV_ISA_EXT_ZICBOZ);
 }
+
+#if RVKVM_LINUX_7
+static unsigned long host_cbop_block_size(void)
+{
+	return rvkvm_cbo_size(RISCV_ISA_EXT_ZICBOP, riscv_cbop_block_size);
+}
+
+static bool cfg_has_zicbop(struct kvm_vcpu *vcpu)
+{
+	return cfg_cbo_present(vcpu, RISCV_ISA_EXT_ZICBOP);
+}
+#endif
 
 #define RVKVM_CFG(name)		KVM_REG_RISCV_CONFIG_REG(name)
 #define RVKVM_CFG_ID_FIELD(name)					\
@@ -386,15 +244,21 @@ static bool cfg_has_zicboz(struct kvm_vcpu *vcpu)
 #define RVKVM_CFG_HOST(name, fn, gate)					\
 	[RVKVM_CFG(name)] = { .get = cfg_host_get, .set = cfg_host_set,	\
 		.host_value = (fn), .present = (gate) }
+#define RVKVM_CFG_CBO(name, fn, gate)					\
+	[RVKVM_CFG(name)] = { .get = cfg_host_get, .set = cfg_cbo_set,	\
+		.host_value = (fn), .present = (gate) }
 
 static const struct rvkvm_config_reg rvkvm_config_regs[] = {
 	[RVKVM_CFG(isa)] = { .get = cfg_isa_get, .set = cfg_isa_set },
-	RVKVM_CFG_HOST(zicbom_block_size, host_cbom_block_size, cfg_has_zicbom),
+	RVKVM_CFG_CBO(zicbom_block_size, host_cbom_block_size, cfg_has_zicbom),
 	[RVKVM_CFG(mvendorid)] = { RVKVM_CFG_ID_FIELD(mvendorid) },
 	[RVKVM_CFG(marchid)] = { RVKVM_CFG_ID_FIELD(marchid) },
 	[RVKVM_CFG(mimpid)] = { RVKVM_CFG_ID_FIELD(mimpid) },
-	RVKVM_CFG_HOST(zicboz_block_size, host_cboz_block_size, cfg_has_zicboz),
+	RVKVM_CFG_CBO(zicboz_block_size, host_cboz_block_size, cfg_has_zicboz),
 	RVKVM_CFG_HOST(satp_mode, host_satp_mode, NULL),
+#if RVKVM_LINUX_7	/* 7.x's uapi */
+	RVKVM_CFG_CBO(zicbop_block_size, host_cbop_block_size, cfg_has_zicbop),
+#endif
 };
 
 static_assert(ARRAY_SIZE(rvkvm_config_regs) == RVKVM_NR_UL(struct kvm_riscv_config));
@@ -641,38 +505,6 @@ static int timer_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
 static bool isa_present(struct kvm_vcpu *vcpu, unsigned long index)
 {
 	return rvkvm_isa_offered(index);
-}
-
-static int rvkvm_isa_ext_get(struct kvm_vcpu *vcpu, unsigned long kvm_id,
-			     unsigned long *val)
-{
-	const struct rvkvm_isa_ext *e = rvkvm_isa_offered(kvm_id);
-
-	if (!e)
-		return -ENOENT;
-	*val = test_bit(e->host, vcpu->arch.cfg.isa);
-	return 0;
-}
-
-static int rvkvm_isa_ext_set(struct kvm_vcpu *vcpu, unsigned long kvm_id,
-			     unsigned long val)
-{
-	const struct rvkvm_isa_ext *e = rvkvm_isa_offered(kvm_id);
-	unsigned long *isa = vcpu->arch.cfg.isa;
-
-	if (!e)
-		return -ENOENT;
-	if (val == test_bit(e->host, isa))
-		return 0;
-	if (vcpu->arch.ran_once)
-		return -EBUSY;
-	if (val == 1 && rvkvm_rule_holds(e->enable))
-		__set_bit(e->host, isa);
-	else if (val == 0 && rvkvm_rule_holds(e->disable))
-		__clear_bit(e->host, isa);
-	else
-		return -EINVAL;
-	return 0;
 }
 
 static int isa_single_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,

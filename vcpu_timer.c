@@ -186,8 +186,8 @@ void rvkvm_timer_vcpu_init(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_timer *t = &vcpu->arch.timer;
 
-	hrtimer_init(&t->hrt, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	t->hrt.function = rvkvm_timer_expired;
+	rvkvm_hrtimer_setup(&t->hrt, rvkvm_timer_expired, CLOCK_MONOTONIC,
+			    HRTIMER_MODE_REL_HARD);
 	t->compare = U64_MAX;
 	t->armed = false;
 }

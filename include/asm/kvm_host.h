@@ -3,8 +3,9 @@
  * rvkvm's arch half of struct kvm and struct kvm_vcpu.
  *
  * This header replaces the host kernel's asm/kvm_host.h for everything
- * compiled into kvm.ko, the generic core included.  Two rules follow from
- * the host's built-in code writing into struct kvm_vcpu (layout.c):
+ * compiled into kvm.ko, the generic core included.  On 6.12 two rules
+ * follow from the host's built-in code writing into struct kvm_vcpu
+ * (RVKVM_HOST_WRITES_VCPU, layout.c):
  *  - struct kvm_vcpu_arch has exactly the host's size and alignment;
  *  - struct kvm_vcpu_stat keeps the host's order up to signal_exits.
  */
@@ -19,6 +20,19 @@
 #include <asm/csr.h>
 #include <asm/hwcap.h>
 #include <rvkvm/host_layout.h>
+
+/*
+ * compat: 6.12's built-in kernel/entry/kvm.c takes the vCPU and writes
+ * into it at the host's offsets; 7.x's kernel/entry/virt.c does not.
+ */
+#ifdef CONFIG_KVM_XFER_TO_GUEST_WORK
+#define RVKVM_HOST_WRITES_VCPU		1
+#define RVKVM_ARCH_SIZE			RVKVM_HOST_ARCH_SIZE
+#define RVKVM_ARCH_ALIGN		RVKVM_HOST_ARCH_ALIGN
+#else
+#define RVKVM_ARCH_SIZE			1
+#define RVKVM_ARCH_ALIGN		__alignof__(u64)
+#endif
 
 /* Limits the generic core sizes things by; userspace sees MAX_VCPUS. */
 #define KVM_MAX_VCPUS			1024
@@ -258,12 +272,26 @@ struct kvm_vcpu_arch {
 			/* SBI PMU counters, NULL without (vcpu_pmu.c). */
 			struct rvkvm_pmu *pmu;
 		};
-		/* Pads us to the host's size: see layout.c. */
-		u8 __host_size[RVKVM_HOST_ARCH_SIZE];
+		/* Pads us to the host's size where needed: see layout.c. */
+		u8 __host_size[RVKVM_ARCH_SIZE];
 	};
-} __aligned(RVKVM_HOST_ARCH_ALIGN);
+} __aligned(RVKVM_ARCH_ALIGN);
 
+/*
+ * compat: 7.x's riscv offers INITIALLY_SET with manual dirty-log
+ * protection (mmu.c honours it on both); 6.12's offers ENABLE only.
+ */
+#if RVKVM_LINUX_7
+#define KVM_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+#endif
+
+/* compat: called by 6.12's generic core only. */
+#if !RVKVM_LINUX_7
 static inline void kvm_arch_sync_events(struct kvm *kvm) {}
-static inline void kvm_arch_sched_in(struct kvm_vcpu *vcpu, int cpu) {}
+#endif
+
+/* PMU interrupts are taken in the host; one with a vCPU loaded was its. */
+#define kvm_arch_pmi_in_guest(vcpu)	(IS_ENABLED(CONFIG_GUEST_PERF_EVENTS) && !!(vcpu))
 
 #endif /* __RVKVM_ASM_KVM_HOST_H */

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "rvkvm: " fmt
 
 #include <linux/kvm_host.h>
+#include <rvkvm/compat.h>
 
 /* The binary-stats header for a descriptor array: data follows descs. */
 #define RVKVM_STATS_HEADER(descs) {					\
@@ -121,6 +122,15 @@ int rvkvm_onereg_get(struct kvm_vcpu *vcpu, const struct kvm_one_reg *reg);
 int rvkvm_onereg_set(struct kvm_vcpu *vcpu, const struct kvm_one_reg *reg);
 unsigned long rvkvm_onereg_count(struct kvm_vcpu *vcpu);
 int rvkvm_onereg_list(struct kvm_vcpu *vcpu, u64 __user *uindices);
+
+/* isa.c */
+bool rvkvm_isa_offered(unsigned long kvm_id);
+void rvkvm_isa_init(unsigned long *isa);
+unsigned long rvkvm_isa_letters_allowed(unsigned long want);
+int rvkvm_isa_ext_get(struct kvm_vcpu *vcpu, unsigned long kvm_id,
+		      unsigned long *val);
+int rvkvm_isa_ext_set(struct kvm_vcpu *vcpu, unsigned long kvm_id,
+		      unsigned long val);
 bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext);
 
 /* vcpu_sbi_sta.c */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernels rvkvm builds against, and what differs between them for
+ * our code.  The rest of the code calls the rvkvm_* names below.  What
+ * differs for the generic core's view of our structs and hooks is in
+ * asm/kvm_host.h, marked "compat".  Documentation/compat.rst lists every
+ * difference with its reason.  Included by rvkvm.h, after
+ * linux/kvm_host.h.
+ *
+ * A difference is keyed on the config symbol that carries it where the
+ * kernel has one, and otherwise on RVKVM_LINUX_7 (Kbuild): 0 for 6.12.y,
+ * 1 for 7.2.y, the only kernels the build accepts.
+ */
+#ifndef __RVKVM_COMPAT_H
+#define __RVKVM_COMPAT_H
+
+#include <linux/hrtimer.h>
+
+/*
+ * 1. The host's built-in entry code.  6.12's kernel/entry/kvm.c takes the
+ * vCPU and writes vcpu->run and vcpu->stat.signal_exits at the host's
+ * offsets (RVKVM_HOST_WRITES_VCPU, asm/kvm_host.h and layout.c).  7.x's
+ * kernel/entry/virt.c takes no vCPU: the KVM half is inline in our build.
+ */
+#ifdef CONFIG_KVM_XFER_TO_GUEST_WORK
+#include <linux/entry-kvm.h>
+#define rvkvm_xfer_to_guest_work(vcpu)	xfer_to_guest_mode_handle_work(vcpu)
+#else
+#include <linux/entry-virt.h>
+#define rvkvm_xfer_to_guest_work(vcpu)	kvm_xfer_to_guest_mode_handle_work(vcpu)
+#endif
+
+/*
+ * 2. The vCPU ioctls that skip vcpu->mutex: an optional hook behind
+ * HAVE_KVM_VCPU_ASYNC_IOCTL in 6.12, renamed and mandatory in 7.x.
+ */
+#ifdef CONFIG_HAVE_KVM_VCPU_ASYNC_IOCTL
+#define rvkvm_vcpu_unlocked_ioctl	kvm_arch_vcpu_async_ioctl
+#else
+#define rvkvm_vcpu_unlocked_ioctl	kvm_arch_vcpu_unlocked_ioctl
+#endif
+
+/*
+ * 3. Faulting in guest memory.  6.12 returns a pfn with a reference and
+ * dirties it through the pfn; 7.x returns the struct page as well and
+ * releases it with kvm_release_faultin_page(), which must run under
+ * mmu_lock when the page was mapped.  Both are released under mmu_lock.
+ */
+struct rvkvm_faultin {
+	kvm_pfn_t pfn;
+	struct page *page;		/* 7.x: NULL for memory without one */
+	bool writable;
+};
+
+static inline void rvkvm_faultin_pfn(struct kvm_memory_slot *slot, gfn_t gfn,
+				     bool write, struct rvkvm_faultin *f)
+{
+#if RVKVM_LINUX_7
+	f->pfn = __kvm_faultin_pfn(slot, gfn,
+				   FOLL_INTERRUPTIBLE | (write ? FOLL_WRITE : 0),
+				   &f->writable, &f->page);
+#else
+	f->page = NULL;
+	f->pfn = __gfn_to_pfn_memslot(slot, gfn, false, true, NULL, write,
+				      &f->writable, NULL);
+#endif
+}
+
+/* @mapped: the pfn went into the G-stage; @dirty: and writable. */
+static inline void rvkvm_faultin_release(struct kvm *kvm,
+					 struct rvkvm_faultin *f,
+					 bool mapped, bool dirty)
+{
+	lockdep_assert_held(&kvm->mmu_lock);
+#if RVKVM_LINUX_7
+	kvm_release_faultin_page(kvm, f->page, !mapped, dirty);
+#else
+	if (mapped && dirty)
+		kvm_set_pfn_dirty(f->pfn);
+	kvm_release_pfn_clean(f->pfn);
+#endif
+}
+
+/* 4. hrtimer_setup() replaced hrtimer_init() plus ->function in 6.13. */
+static inline void rvkvm_hrtimer_setup(struct hrtimer *t,
+				       enum hrtimer_restart (*fn)(struct hrtimer *),
+				       clockid_t clock, enum hrtimer_mode mode)
+{
+#if RVKVM_LINUX_7
+	hrtimer_setup(t, fn, clock, mode);
+#else
+	hrtimer_init(t, clock, mode);
+	t->function = fn;
+#endif
+}
+
+/*
+ * 5. The dirty ring: 7.x's riscv config has HAVE_KVM_DIRTY_RING, and a
+ * full ring must stop the vCPU with KVM_EXIT_DIRTY_RING_FULL.  6.12's
+ * config lacks it and has no stub for the check.
+ */
+static inline bool rvkvm_dirty_ring_full(struct kvm_vcpu *vcpu)
+{
+#ifdef CONFIG_HAVE_KVM_DIRTY_RING
+	return kvm_dirty_ring_check_request(vcpu);
+#else
+	return false;
+#endif
+}
+
+/*
+ * 6. ONE_REG ids that only 7.x's uapi has sit in their tables under
+ * #if RVKVM_LINUX_7 (isa.c, vcpu_onereg.c): the table stays whole.
+ */
+
+#endif /* __RVKVM_COMPAT_H */
