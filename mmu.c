@@ -7,6 +7,8 @@
  * Levels are numbered from the leaves: level 0 maps 4 KiB, level 1 2 MiB,
  * level 2 1 GiB, and level gstage_levels - 1 is the root.  The root of an
  * x4 mode is four pages: its index has two more bits than the others.
+ * Each VM has its own mode (levels): the host's widest unless userspace
+ * asked for fewer guest-physical bits (KVM_CAP_VM_GPA_BITS).
  *
  * Every change to the tree is made under kvm->mmu_lock (a spinlock on
  * RISC-V); hardware walks it concurrently and may set A/D, so the
@@ -28,6 +30,8 @@
 #define RVKVM_PGD_XBITS		2
 /* Index bits of every other level: 512 eight-byte entries per page. */
 #define RVKVM_INDEX_BITS	(PAGE_SHIFT - 3)
+#define RVKVM_TABLE_ENTRIES	BIT(RVKVM_INDEX_BITS)
+#define RVKVM_ROOT_ENTRIES	BIT(RVKVM_INDEX_BITS + RVKVM_PGD_XBITS)
 /* The largest leaf the fault path creates: 1 GiB (host PUD hugetlb). */
 #define RVKVM_MAX_MAP_LEVEL	2
 
@@ -58,6 +62,22 @@ static const struct {
 	{ HGATP_MODE_SV48X4, 4 },
 	{ HGATP_MODE_SV39X4, 3 },
 };
+
+static unsigned int rvkvm_levels_gpa_bits(unsigned int levels)
+{
+	return PAGE_SHIFT + RVKVM_PGD_XBITS + levels * RVKVM_INDEX_BITS;
+}
+
+/* The hgatp MODE of the x4 mode with @levels levels. */
+static unsigned long rvkvm_levels_mode(unsigned int levels)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(rvkvm_gstage_modes) - 1; i++)
+		if (rvkvm_gstage_modes[i].levels == levels)
+			break;
+	return rvkvm_gstage_modes[i].mode;	/* the last: Sv39x4 */
+}
 
 static bool rvkvm_hgatp_mode_sticks(unsigned long mode)
 {
@@ -91,16 +111,15 @@ int rvkvm_gstage_detect(void)
 	}
 	rvkvm_host.gstage_mode = rvkvm_gstage_modes[found].mode;
 	rvkvm_host.gstage_levels = rvkvm_gstage_modes[found].levels;
-	rvkvm_host.gpa_bits = PAGE_SHIFT + RVKVM_PGD_XBITS +
-			      rvkvm_host.gstage_levels * (PAGE_SHIFT - 3);
+	rvkvm_host.gpa_bits = rvkvm_levels_gpa_bits(rvkvm_host.gstage_levels);
 	return 0;
 }
 
 /* --- Geometry ---------------------------------------------------------- */
 
-static unsigned int rvkvm_root_level(void)
+static unsigned int rvkvm_root_level(const struct kvm *kvm)
 {
-	return rvkvm_host.gstage_levels - 1;
+	return kvm->arch.gstage_levels - 1;
 }
 
 static unsigned int rvkvm_level_shift(unsigned int level)
@@ -120,19 +139,17 @@ static unsigned long rvkvm_level_pages(unsigned int level)
 	return BIT(level * RVKVM_INDEX_BITS);
 }
 
-static unsigned long rvkvm_level_entries(unsigned int level)
+/* Entries of a table of @level in a tree whose root is level @root. */
+static unsigned long rvkvm_level_entries(unsigned int level, unsigned int root)
 {
-	unsigned int bits = RVKVM_INDEX_BITS;
-
-	if (level == rvkvm_root_level())
-		bits += RVKVM_PGD_XBITS;
-	return BIT(bits);
+	return level == root ? RVKVM_ROOT_ENTRIES : RVKVM_TABLE_ENTRIES;
 }
 
-static unsigned long rvkvm_index(gpa_t gpa, unsigned int level)
+static unsigned long rvkvm_index(gpa_t gpa, unsigned int level,
+				 unsigned int root)
 {
 	return (gpa >> rvkvm_level_shift(level)) &
-	       (rvkvm_level_entries(level) - 1);
+	       (rvkvm_level_entries(level, root) - 1);
 }
 
 /* --- Entries ----------------------------------------------------------- */
@@ -178,13 +195,13 @@ static unsigned long *rvkvm_lookup(struct kvm *kvm, gpa_t gpa,
 				   unsigned int *level)
 {
 	unsigned long *table = rvkvm_pgd(kvm);
-	unsigned int l = rvkvm_root_level();
-	unsigned long *ptep = &table[rvkvm_index(gpa, l)];
+	unsigned int root = rvkvm_root_level(kvm), l = root;
+	unsigned long *ptep = &table[rvkvm_index(gpa, l, root)];
 
 	while (l > 0 && rvkvm_pte_is_table(READ_ONCE(*ptep))) {
 		table = rvkvm_pte_table(READ_ONCE(*ptep));
 		l--;
-		ptep = &table[rvkvm_index(gpa, l)];
+		ptep = &table[rvkvm_index(gpa, l, root)];
 	}
 	*level = l;
 	return ptep;
@@ -273,7 +290,7 @@ static void rvkvm_split_leaf(unsigned long *table, unsigned long pte,
 	kvm_pfn_t pfn = rvkvm_pte_pfn(pte);
 	unsigned long i;
 
-	for (i = 0; i < rvkvm_level_entries(level - 1); i++)
+	for (i = 0; i < RVKVM_TABLE_ENTRIES; i++)
 		table[i] = rvkvm_mk_pte(pfn + i * step, bits);
 }
 
@@ -339,11 +356,11 @@ static int rvkvm_map(struct kvm *kvm, struct kvm_mmu_memory_cache *mc,
 		     unsigned long prot)
 {
 	unsigned long *table = rvkvm_pgd(kvm);
-	unsigned int l = rvkvm_root_level();
+	unsigned int root = rvkvm_root_level(kvm), l = root;
 	unsigned long *ptep;
 
 	for (;;) {
-		ptep = &table[rvkvm_index(gpa, l)];
+		ptep = &table[rvkvm_index(gpa, l, root)];
 		/* Level 0 never holds tables, so this ends there at the latest. */
 		if (l <= level && !rvkvm_pte_is_table(READ_ONCE(*ptep)))
 			break;
@@ -356,19 +373,24 @@ static int rvkvm_map(struct kvm *kvm, struct kvm_mmu_memory_cache *mc,
 	return l;
 }
 
-/* Free the tables below @table, itself of @level; not @table itself. */
-static void rvkvm_free_tables(unsigned long *table, unsigned int level)
+/*
+ * Free the tables below @table, itself of @level with @entries entries;
+ * not @table itself.
+ */
+static void rvkvm_free_tables(unsigned long *table, unsigned int level,
+			      unsigned long entries)
 {
 	unsigned long i;
 
 	if (!level)
 		return;
-	for (i = 0; i < rvkvm_level_entries(level); i++) {
+	for (i = 0; i < entries; i++) {
 		unsigned long pte = table[i];
 
 		if (!rvkvm_pte_is_table(pte))
 			continue;
-		rvkvm_free_tables(rvkvm_pte_table(pte), level - 1);
+		rvkvm_free_tables(rvkvm_pte_table(pte), level - 1,
+				  RVKVM_TABLE_ENTRIES);
 		free_page((unsigned long)rvkvm_pte_table(pte));
 	}
 }
@@ -550,7 +572,7 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 
 	/* Enough tables for a whole walk, allocated while we may sleep. */
 	mc->gfp_zero = __GFP_ZERO;
-	r = kvm_mmu_topup_memory_cache(mc, rvkvm_host.gstage_levels);
+	r = kvm_mmu_topup_memory_cache(mc, kvm->arch.gstage_levels);
 	if (r)
 		return r;
 
@@ -587,6 +609,8 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
  * rvkvm_gstage_alloc_pgd() - allocate a VM's zeroed G-stage root
  * @kvm: the VM
  *
+ * The VM starts with the host's widest G-stage mode.
+ *
  * Return: 0 or -ENOMEM.
  */
 int rvkvm_gstage_alloc_pgd(struct kvm *kvm)
@@ -596,9 +620,63 @@ int rvkvm_gstage_alloc_pgd(struct kvm *kvm)
 	page = alloc_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, RVKVM_PGD_ORDER);
 	if (!page)
 		return -ENOMEM;
+	kvm->arch.gstage_levels = rvkvm_host.gstage_levels;
 	kvm->arch.pgd = page_to_virt(page);
 	kvm->arch.pgd_phys = page_to_phys(page);
 	return 0;
+}
+
+/**
+ * rvkvm_gstage_gpa_bits() - the guest-physical address width of a VM
+ * @kvm: the VM
+ *
+ * Return: the bits its G-stage mode translates (41, 50 or 59).
+ */
+unsigned int rvkvm_gstage_gpa_bits(const struct kvm *kvm)
+{
+	return rvkvm_levels_gpa_bits(kvm->arch.gstage_levels);
+}
+
+/* Has the tree ever held a table?  Tables stay until the VM goes. */
+static bool rvkvm_gstage_tree_empty(struct kvm *kvm)
+{
+	return !memchr_inv(rvkvm_pgd(kvm), 0, RVKVM_ROOT_ENTRIES * sizeof(long));
+}
+
+/**
+ * rvkvm_gstage_set_gpa_bits() - pick a VM's G-stage mode by width
+ * @kvm: the VM
+ * @bits: the guest-physical address bits userspace needs
+ *
+ * KVM_CAP_VM_GPA_BITS: the narrowest x4 mode that has @bits bits, so
+ * Sv39x4 up to 41, Sv48x4 up to 50 and Sv57x4 up to 59.  Narrower modes
+ * walk fewer levels on every TLB miss.
+ *
+ * Return: 0, -EINVAL for 0 bits or more than the host's widest mode has,
+ * or -EBUSY once the VM has vCPUs or memslots, or has had memslots.
+ */
+int rvkvm_gstage_set_gpa_bits(struct kvm *kvm, unsigned long bits)
+{
+	unsigned int levels = rvkvm_gstage_modes[ARRAY_SIZE(rvkvm_gstage_modes) - 1].levels;
+	int r = 0;
+
+	while (levels < rvkvm_host.gstage_levels &&
+	       rvkvm_levels_gpa_bits(levels) < bits)
+		levels++;
+	if (!bits || rvkvm_levels_gpa_bits(levels) < bits)
+		return -EINVAL;
+
+	/* vCPUs are created under kvm->lock, memslots under slots_lock. */
+	mutex_lock(&kvm->lock);
+	mutex_lock(&kvm->slots_lock);
+	if (kvm->created_vcpus || !kvm_are_all_memslots_empty(kvm) ||
+	    !rvkvm_gstage_tree_empty(kvm))
+		r = -EBUSY;
+	else
+		kvm->arch.gstage_levels = levels;
+	mutex_unlock(&kvm->slots_lock);
+	mutex_unlock(&kvm->lock);
+	return r;
 }
 
 /**
@@ -615,7 +693,8 @@ void rvkvm_gstage_free_pgd(struct kvm *kvm)
 {
 	if (!kvm->arch.pgd)
 		return;
-	rvkvm_free_tables(rvkvm_pgd(kvm), rvkvm_root_level());
+	rvkvm_free_tables(rvkvm_pgd(kvm), rvkvm_root_level(kvm),
+			  RVKVM_ROOT_ENTRIES);
 	free_pages((unsigned long)kvm->arch.pgd, RVKVM_PGD_ORDER);
 	kvm->arch.pgd = NULL;
 	kvm->arch.pgd_phys = 0;
@@ -647,7 +726,7 @@ void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu)
 	struct kvm *kvm = vcpu->kvm;
 	unsigned long hgatp;
 
-	hgatp = rvkvm_host.gstage_mode << HGATP_MODE_SHIFT;
+	hgatp = rvkvm_levels_mode(kvm->arch.gstage_levels) << HGATP_MODE_SHIFT;
 	hgatp |= (rvkvm_vmid_hw(kvm) << HGATP_VMID_SHIFT) & HGATP_VMID;
 	hgatp |= PFN_DOWN(kvm->arch.pgd_phys) & HGATP_PPN;
 	csr_write(CSR_HGATP, hgatp);
@@ -671,7 +750,7 @@ int kvm_arch_prepare_memory_region(struct kvm *kvm,
 		return 0;
 	/* The slot must fit the guest-physical space of the G-stage mode. */
 	if ((new->base_gfn + new->npages) >
-	    (BIT_ULL(rvkvm_host.gpa_bits) >> PAGE_SHIFT))
+	    (BIT_ULL(rvkvm_gstage_gpa_bits(kvm)) >> PAGE_SHIFT))
 		return -EFAULT;
 	return 0;
 }
@@ -730,7 +809,7 @@ void kvm_arch_memslots_updated(struct kvm *kvm, u64 gen)
  */
 void kvm_arch_flush_shadow_all(struct kvm *kvm)
 {
-	rvkvm_range_and_flush(kvm, 0, BIT_ULL(rvkvm_host.gpa_bits),
+	rvkvm_range_and_flush(kvm, 0, BIT_ULL(rvkvm_gstage_gpa_bits(kvm)),
 			      rvkvm_leaf_clear);
 }
 

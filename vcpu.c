@@ -456,8 +456,11 @@ int kvm_arch_vcpu_ioctl_get_mpstate(struct kvm_vcpu *vcpu,
 
 /**
  * kvm_arch_vcpu_ioctl_set_mpstate() - KVM_SET_MP_STATE
- * @vcpu: the vCPU
- * @mp_state: the new state: RUNNABLE or STOPPED
+ * @vcpu: the vCPU, not running (the caller holds its mutex)
+ * @mp_state: the new state: RUNNABLE or STOPPED, or INIT_RECEIVED once
+ *	the VM enabled KVM_CAP_RISCV_MP_STATE_RESET
+ *
+ * INIT_RECEIVED resets the vCPU at once and keeps its power state.
  *
  * Return: 0, or -EINVAL for any other state.
  */
@@ -466,6 +469,14 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
 {
 	int r = 0;
 
+	if (mp_state->mp_state == KVM_MP_STATE_INIT_RECEIVED) {
+		if (!READ_ONCE(vcpu->kvm->arch.mp_state_reset))
+			return -EINVAL;
+		/* Not loaded: its state is all in memory. */
+		rvkvm_vcpu_reset(vcpu);
+		rvkvm_pmu_vcpu_reset(vcpu);
+		return 0;
+	}
 	spin_lock(&vcpu->arch.mp_lock);
 	switch (mp_state->mp_state) {
 	case KVM_MP_STATE_RUNNABLE:

@@ -46,6 +46,9 @@ static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_time,
 	&rvkvm_sbi_sta,
 	&rvkvm_sbi_pmu,
+#if RVKVM_LINUX_7	/* ids of 7.x's uapi */
+	&rvkvm_sbi_susp,
+#endif
 	&rvkvm_sbi_experimental,
 	&rvkvm_sbi_vendor,
 };

@@ -5,8 +5,12 @@
 #include <rvkvm/sbi.h>
 #include <linux/version.h>
 
-/* SBI 2.0, implemented by KVM (implementation id 3 in the SBI spec). */
-#define RVKVM_SBI_SPEC_VERSION	(2UL << SBI_SPEC_VERSION_MAJOR_SHIFT)
+/*
+ * SBI 2.0 on 6.12 and 3.0 on 7.x, what each kernel's own KVM reports
+ * (compat); implemented by KVM (implementation id 3 in the SBI spec).
+ */
+#define RVKVM_SBI_SPEC_VERSION	((RVKVM_LINUX_7 ? 3UL : 2UL) << \
+				 SBI_SPEC_VERSION_MAJOR_SHIFT)
 #define RVKVM_SBI_IMPID		3
 
 static bool rvkvm_sbi_eid_is_vmm(unsigned long eid)

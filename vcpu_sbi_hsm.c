@@ -27,6 +27,23 @@ static bool rvkvm_hsm_addr_ok(struct kvm_vcpu *vcpu, unsigned long addr)
 	return kvm_vcpu_is_visible_gfn(vcpu, gpa_to_gfn(addr));
 }
 
+/**
+ * rvkvm_hsm_boot_at() - make a vCPU's next reset begin at @pc
+ * @t: the vCPU, whose mp_lock the caller holds
+ * @pc: where it begins, in S-mode with a0 = its hart id
+ * @a1: its a1 (the caller's opaque)
+ *
+ * The reset runs in @t's own thread before it next enters the guest.
+ */
+void rvkvm_hsm_boot_at(struct kvm_vcpu *t, unsigned long pc, unsigned long a1)
+{
+	lockdep_assert_held(&t->arch.mp_lock);
+	t->arch.boot.pc = pc;
+	t->arch.boot.a1 = a1;
+	t->arch.boot.pending = true;
+	kvm_make_request(KVM_REQ_VCPU_RESET, t);
+}
+
 static long rvkvm_hsm_start(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
 {
 	struct kvm_vcpu *t = rvkvm_hsm_target(vcpu, call->args[0]);
@@ -40,10 +57,7 @@ static long rvkvm_hsm_start(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
 	} else if (!rvkvm_hsm_addr_ok(vcpu, call->args[1])) {
 		err = SBI_ERR_INVALID_ADDRESS;
 	} else {
-		t->arch.boot.pc = call->args[1];
-		t->arch.boot.a1 = call->args[2];
-		t->arch.boot.pending = true;
-		kvm_make_request(KVM_REQ_VCPU_RESET, t);
+		rvkvm_hsm_boot_at(t, call->args[1], call->args[2]);
 		rvkvm_vcpu_power_on(t);
 	}
 	spin_unlock(&t->arch.mp_lock);

@@ -38,6 +38,36 @@ void kvm_arch_destroy_vm(struct kvm *kvm)
 }
 
 /**
+ * kvm_vm_ioctl_enable_cap() - KVM_ENABLE_CAP on a VM, arch part
+ * @kvm: the VM
+ * @cap: the capability and its arguments
+ *
+ * KVM_CAP_VM_GPA_BITS (args[0]: the address bits the VM needs) narrows
+ * the G-stage mode; 7.x's KVM_CAP_RISCV_MP_STATE_RESET (args[0] must be
+ * 0) makes KVM_SET_MP_STATE(INIT_RECEIVED) reset a vCPU.
+ *
+ * Return: 0, -EINVAL for flags, a bad argument or another capability, or
+ * -EBUSY (GPA_BITS once the VM has vCPUs or memory).
+ */
+int kvm_vm_ioctl_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+	switch (cap->cap) {
+	case KVM_CAP_VM_GPA_BITS:
+		return rvkvm_gstage_set_gpa_bits(kvm, cap->args[0]);
+#ifdef KVM_CAP_RISCV_MP_STATE_RESET	/* 7.x's uapi */
+	case KVM_CAP_RISCV_MP_STATE_RESET:
+		if (cap->args[0])
+			return -EINVAL;
+		WRITE_ONCE(kvm->arch.mp_state_reset, true);
+		return 0;
+#endif
+	}
+	return -EINVAL;
+}
+
+/**
  * kvm_arch_vm_ioctl() - arch VM ioctls (none beyond the generic ones yet)
  * @filp: the VM file
  * @ioctl: the request
@@ -82,7 +112,7 @@ int kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVM_USER_MEM_SLOTS;
 	case KVM_CAP_VM_GPA_BITS:
-		return rvkvm_host.gpa_bits;
+		return kvm ? rvkvm_gstage_gpa_bits(kvm) : rvkvm_host.gpa_bits;
 	}
 	for (i = 0; i < ARRAY_SIZE(rvkvm_caps_present); i++)
 		if (rvkvm_caps_present[i] == ext)

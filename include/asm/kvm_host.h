@@ -91,6 +91,10 @@ struct kvm_arch {
 	struct rvkvm_vmid vmid;
 	pgd_t *pgd;		/* G-stage root, 16 KiB for the x4 modes */
 	phys_addr_t pgd_phys;
+	/* The G-stage mode's page-table levels: 3, 4, 5 (Sv39x4..Sv57x4). */
+	unsigned int gstage_levels;
+	/* KVM_SET_MP_STATE(INIT_RECEIVED) resets the vCPU (7.x's cap). */
+	bool mp_state_reset;
 	/* Guest time is host time plus this (htimedelta), for every vCPU. */
 	u64 time_delta;
 };

@@ -161,6 +161,8 @@ int rvkvm_timer_reg_set(struct kvm_vcpu *vcpu, unsigned long index, u64 val);
 int rvkvm_gstage_detect(void);
 int rvkvm_gstage_alloc_pgd(struct kvm *kvm);
 void rvkvm_gstage_free_pgd(struct kvm *kvm);
+unsigned int rvkvm_gstage_gpa_bits(const struct kvm *kvm);
+int rvkvm_gstage_set_gpa_bits(struct kvm *kvm, unsigned long bits);
 int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 		       bool exec);
 void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu);

@@ -57,6 +57,9 @@ void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
 			    unsigned long *targets);
 int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason);
 
+/* vcpu_sbi_hsm.c: shared with SUSP */
+void rvkvm_hsm_boot_at(struct kvm_vcpu *t, unsigned long pc, unsigned long a1);
+
 extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_hsm;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_srst;
@@ -66,5 +69,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_time;	/* vcpu_timer.c */
 extern const struct rvkvm_sbi_ext rvkvm_sbi_sta;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_v01;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_pmu;
+extern const struct rvkvm_sbi_ext rvkvm_sbi_susp;	/* 7.x only */
 
 #endif /* __RVKVM_SBI_H */
