@@ -14,7 +14,11 @@
 #                   the test lists again on a debug host kernel (KASAN,
 #                   lockdep, kmemleak, UBSAN, debug objects), built from
 #                   linux-source and cached; kvm.ko for it in build/debug
-#   make check-all  check, the CHECK_ALL_LISTS (stress), then check-debug
+#   make check-linux7
+#                   build for Debian sid's 7.2 (build/sid), lint that build,
+#                   and run LINUX7_LISTS on a 7.2 host
+#   make check-all  check, the CHECK_ALL_LISTS (stress), check-linux7, then
+#                   check-debug
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
 #                   native build on a RISC-V host (no cache, no build root)
 #   make KDIR=... KSRC=... TROOT=1 [MODDIR=build/DIR]
@@ -44,6 +48,8 @@ CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
 	tests/correctness.list tests/fuzz.list tests/vmm.list
 # Lists only check-all runs (after check, on Debian's kernel): stress.
 CHECK_ALL_LISTS ?= tests/stress.list
+# check-linux7: the lists run on Debian sid's 7.2 host (RVKVM_SUITE=sid).
+LINUX7_LISTS ?= tests/linux7.list tests/vmm.list
 # check-debug: none|auto|all runs under the debug kernel's own kvm.ko
 # too (auto: only the tests that failed or were flagged under ours).
 DEBUG_BASELINE ?= auto
@@ -80,7 +86,7 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
-	check-debug check-all
+	check-debug check-linux7 check-all
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -156,8 +162,15 @@ check-debug: selftests debug-modules
 	DEBUG_TIMEOUT_SCALE=$(DEBUG_TIMEOUT_SCALE) \
 	scripts/check-debug $(DEBUG_MODDIR) $(CHECK_LISTS)
 
+# --- Linux 7.2 (Debian sid) from the same tree --------------------------
+check-linux7:
+	$(MAKE) RVKVM_SUITE=sid all selftests
+	$(MAKE) RVKVM_SUITE=sid kbuild-lint
+	RVKVM_SUITE=sid scripts/hostrun $(foreach l,$(LINUX7_LISTS),--list $(l))
+
 check-all: check
 ifneq ($(strip $(CHECK_ALL_LISTS)),)
 	scripts/hostrun $(foreach l,$(CHECK_ALL_LISTS),--list $(l))
 endif
+	$(MAKE) check-linux7
 	$(MAKE) check-debug

@@ -18,6 +18,8 @@
 #
 #   guest_snapshot.sh test test            snapshot and resume
 #   guest_snapshot.sh test other test      both cross-module directions
+#   guest_snapshot.sh --smp 2 test test    with 2 vCPUs (a QEMU that
+#                                          migrates the MP state: 11)
 
 set -u
 # shellcheck source=scripts/initramfs/lib.sh
@@ -36,6 +38,10 @@ VMM_MEM=512M
 # destination's reset) and its work never runs again, with either module
 # (Documentation/testing.rst).
 VMM_SMP=1
+if [ "${1:-}" = --smp ]; then
+	VMM_SMP=$2
+	shift 2
+fi
 
 [ $# -ge 2 ] || fail "usage: guest_snapshot.sh MODULE MODULE..."
 # "test" is the module under test, "other" the other one.
