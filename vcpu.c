@@ -51,6 +51,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	rvkvm_vcpu_fp_reset(vcpu);
 	rvkvm_vcpu_vector_reset(vcpu);
 	rvkvm_sta_reset(vcpu);
+	rvkvm_fwft_reset(vcpu);
 	rvkvm_aia_vcpu_reset(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */

@@ -885,6 +885,31 @@ static int sta_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
 	return rvkvm_list_indexed(vcpu, blk, sink);
 }
 
+#if RVKVM_LINUX_7
+/* --- SBI_STATE: FWFT (vcpu_sbi_fwft.c; 7.x's uapi) ---------------------- */
+
+static int fwft_get(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		    union rvkvm_reg_val *val)
+{
+	return rvkvm_fwft_reg_get(vcpu, reg->index, &val->ul);
+}
+
+static int fwft_set(struct kvm_vcpu *vcpu, const struct rvkvm_reg *reg,
+		    const union rvkvm_reg_val *val)
+{
+	return rvkvm_fwft_reg_set(vcpu, reg->index, val->ul);
+}
+
+/* Listed only while FWFT is enabled, as STA's record is. */
+static int fwft_list(struct kvm_vcpu *vcpu, const struct rvkvm_reg_block *blk,
+		     struct rvkvm_reg_sink *sink)
+{
+	if (!rvkvm_sbi_ext_enabled(vcpu, KVM_RISCV_SBI_EXT_FWFT))
+		return 0;
+	return rvkvm_list_indexed(vcpu, blk, sink);
+}
+#endif
+
 #define RVKVM_UL		sizeof(unsigned long)
 #define RVKVM_LISTED		.count = rvkvm_count_listed, .list = rvkvm_list_indexed
 
@@ -966,6 +991,15 @@ static const struct rvkvm_reg_block rvkvm_reg_blocks[] = {
 		.get = sta_get, .set = sta_set,
 		.count = rvkvm_count_listed, .list = sta_list,
 	},
+#if RVKVM_LINUX_7	/* 7.x's uapi */
+	{
+		.type = KVM_REG_RISCV_SBI_STATE | KVM_REG_RISCV_SBI_FWFT,
+		.size = RVKVM_UL, .nr = RVKVM_NR_UL(struct kvm_riscv_sbi_fwft),
+		.present = rvkvm_fwft_reg_present,
+		.get = fwft_get, .set = fwft_set,
+		.count = rvkvm_count_listed, .list = fwft_list,
+	},
+#endif
 };
 
 /* --- Dispatch ----------------------------------------------------------- */

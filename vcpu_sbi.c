@@ -48,6 +48,7 @@ static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_pmu,
 #if RVKVM_LINUX_7	/* ids of 7.x's uapi */
 	&rvkvm_sbi_susp,
+	&rvkvm_sbi_fwft,
 #endif
 	&rvkvm_sbi_experimental,
 	&rvkvm_sbi_vendor,

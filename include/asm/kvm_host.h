@@ -248,6 +248,10 @@ struct kvm_vcpu_arch {
 
 			/* SBI extensions userspace disabled (KVM_RISCV_SBI_EXT_*). */
 			DECLARE_BITMAP(sbi_disabled, KVM_RISCV_SBI_EXT_MAX);
+#if RVKVM_LINUX_7	/* compat: SBI FWFT is 7.x's uapi */
+			/* FWFT features by table row: hidden by userspace, locked. */
+			unsigned long fwft_hidden, fwft_locked;
+#endif
 
 			/* Page-table pages for G-stage faults, filled unlocked. */
 			struct kvm_mmu_memory_cache mmu_cache;

@@ -70,5 +70,6 @@ extern const struct rvkvm_sbi_ext rvkvm_sbi_sta;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_v01;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_pmu;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_susp;	/* 7.x only */
+extern const struct rvkvm_sbi_ext rvkvm_sbi_fwft;	/* 7.x only */
 
 #endif /* __RVKVM_SBI_H */
