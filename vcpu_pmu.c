@@ -517,7 +517,8 @@ long rvkvm_pmu_stop(struct kvm_vcpu *vcpu, unsigned long cbase,
 /**
  * rvkvm_pmu_fw_read() - SBI counter_fw_read
  * @vcpu: the vCPU
- * @cidx: a firmware counter, configured or not
+ * @cidx: a firmware counter: on 7.x a configured one (compat: 6.12's
+ *	module and selftests read unconfigured ones too, 7.2's refuse them)
  * @val: its value
  *
  * Return: SBI_SUCCESS, or SBI_ERR_INVALID_PARAM for any other counter.
@@ -527,7 +528,8 @@ long rvkvm_pmu_fw_read(struct kvm_vcpu *vcpu, unsigned long cidx,
 {
 	struct rvkvm_pmu *pmu = vcpu->arch.pmu;
 
-	if (!rvkvm_pmu_valid(pmu, cidx) || !rvkvm_pmu_is_fw(pmu, cidx))
+	if (!rvkvm_pmu_valid(pmu, cidx) || !rvkvm_pmu_is_fw(pmu, cidx) ||
+	    (RVKVM_LINUX_7 && !test_bit(cidx, pmu->configured)))
 		return SBI_ERR_INVALID_PARAM;
 	*val = rvkvm_pmu_value(pmu, &pmu->pmc[cidx]);
 	return SBI_SUCCESS;
