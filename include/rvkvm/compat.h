@@ -109,8 +109,11 @@ static inline bool rvkvm_dirty_ring_full(struct kvm_vcpu *vcpu)
 }
 
 /*
- * 6. ONE_REG ids that only 7.x's uapi has sit in their tables under
- * #if RVKVM_LINUX_7 (isa.c, vcpu_onereg.c): the table stays whole.
+ * 6. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
+ * the uapi's new ids sit in their tables under #if (isa.c, vcpu_sbi.c,
+ * vcpu_onereg.c), SUSP and FWFT are built for 7.x only (Kbuild), and the
+ * SBI version, the cache-block sizes and the PMU's firmware-counter read
+ * follow the kernel's own module.  compat.rst lists each.
  */
 
 #endif /* __RVKVM_COMPAT_H */
