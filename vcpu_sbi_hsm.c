@@ -18,11 +18,15 @@ static struct kvm_vcpu *rvkvm_hsm_target(struct kvm_vcpu *vcpu,
 	       kvm_get_vcpu_by_id(vcpu->kvm, hartid) : NULL;
 }
 
-/*
- * Where a hart may begin (start) or resume (non-retentive suspend): guest
- * RAM, so that the first fetch does not fault before any code ran.
+/**
+ * rvkvm_hsm_addr_ok() - may a hart begin or resume at @addr?
+ * @vcpu: the vCPU asking
+ * @addr: a start, resume or SUSP resume address
+ *
+ * Return: true for guest RAM, so that the first fetch does not fault
+ * before any code ran.
  */
-static bool rvkvm_hsm_addr_ok(struct kvm_vcpu *vcpu, unsigned long addr)
+bool rvkvm_hsm_addr_ok(struct kvm_vcpu *vcpu, unsigned long addr)
 {
 	return kvm_vcpu_is_visible_gfn(vcpu, gpa_to_gfn(addr));
 }

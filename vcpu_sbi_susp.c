@@ -41,7 +41,7 @@ static int rvkvm_sbi_susp_handle(struct kvm_vcpu *vcpu,
 		call->error = SBI_ERR_FAILURE;
 		return RVKVM_RESUME;
 	}
-	if (!kvm_vcpu_is_visible_gfn(vcpu, gpa_to_gfn(resume_addr))) {
+	if (!rvkvm_hsm_addr_ok(vcpu, resume_addr)) {
 		call->error = SBI_ERR_INVALID_ADDRESS;
 		return RVKVM_RESUME;
 	}

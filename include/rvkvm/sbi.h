@@ -59,6 +59,7 @@ int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason);
 
 /* vcpu_sbi_hsm.c: shared with SUSP */
 void rvkvm_hsm_boot_at(struct kvm_vcpu *t, unsigned long pc, unsigned long a1);
+bool rvkvm_hsm_addr_ok(struct kvm_vcpu *vcpu, unsigned long addr);
 
 extern const struct rvkvm_sbi_ext rvkvm_sbi_base;
 extern const struct rvkvm_sbi_ext rvkvm_sbi_hsm;
