@@ -8,6 +8,7 @@
 #include <rvkvm/rvkvm.h>
 #include <linux/bitmap.h>
 #include <linux/log2.h>
+#include <linux/pgtable.h>
 #include <asm/cpufeature.h>
 #include <asm/vector.h>
 
@@ -25,10 +26,13 @@ enum rvkvm_isa_rule {
 	RVKVM_RULE_HOST_SMSTATEEN,
 	/* V needs the host's per-task vector state control. */
 	RVKVM_RULE_HOST_V_CTRL,
+	/* henvcfg.ADUE is writable only where the host runs with Svadu on. */
+	RVKVM_RULE_HOST_SVADU,
 };
 
 struct rvkvm_isa_ext {
-	u8 host;		/* RISCV_ISA_EXT_* */
+	u8 host;		/* RISCV_ISA_EXT_*: the bit in cfg.isa */
+	u8 probe;		/* else what the host must have, or 0 */
 	u8 enable;		/* enum rvkvm_isa_rule */
 	u8 disable;		/* enum rvkvm_isa_rule */
 };
@@ -36,9 +40,16 @@ struct rvkvm_isa_ext {
 static_assert(sizeof_field(struct rvkvm_isa_ext, host) * BITS_PER_BYTE >=
 	      ilog2(RISCV_ISA_EXT_MAX - 1) + 1);
 
-#define RVKVM_ISA(kvm, host, en, dis)					\
-	[KVM_RISCV_ISA_EXT_##kvm] = { RISCV_ISA_EXT_##host,		\
-				      RVKVM_RULE_##en, RVKVM_RULE_##dis }
+#define RVKVM_ISA(kvm, ext, en, dis)					\
+	[KVM_RISCV_ISA_EXT_##kvm] = { .host = RISCV_ISA_EXT_##ext,	\
+				      .enable = RVKVM_RULE_##en,	\
+				      .disable = RVKVM_RULE_##dis }
+/* The host must have @need rather than @ext ('a', 0, never is). */
+#define RVKVM_ISA_VIA(kvm, ext, need, en, dis)				\
+	[KVM_RISCV_ISA_EXT_##kvm] = { .host = RISCV_ISA_EXT_##ext,	\
+				      .probe = RISCV_ISA_EXT_##need,	\
+				      .enable = RVKVM_RULE_##en,	\
+				      .disable = RVKVM_RULE_##dis }
 
 /*
  * Indexed by KVM_RISCV_ISA_EXT_* id.  Most extensions cannot be taken
@@ -123,6 +134,19 @@ static const struct rvkvm_isa_ext rvkvm_isa_map[KVM_RISCV_ISA_EXT_MAX] = {
 	RVKVM_ISA(ZCLSD,	ZCLSD,		ALWAYS,	NEVER),
 	RVKVM_ISA(ZILSD,	ZILSD,		ALWAYS,	NEVER),
 	RVKVM_ISA(ZALASR,	ZALASR,		ALWAYS,	NEVER),
+	/*
+	 * The guest's Smnpm is pointer masking for VS-mode, which the host
+	 * controls with henvcfg.PMM, a field of its Ssnpm.  The guest sets
+	 * it through SBI FWFT (vcpu_sbi_fwft.c), so the host needs Ssnpm.
+	 */
+	RVKVM_ISA_VIA(SMNPM,	SMNPM,	SSNPM,	ALWAYS,	ALWAYS),
+	RVKVM_ISA(SSNPM,	SSNPM,		ALWAYS,	NEVER),
+	/*
+	 * A guest with Svadu and without Svade gets henvcfg.ADUE (vcpu.c).
+	 * The host's kernel keeps only Svade where firmware lists both.
+	 */
+	RVKVM_ISA(SVADE,	SVADE,		ALWAYS,	HOST_SVADU),
+	RVKVM_ISA(SVADU,	SVADU,		HOST_SVADU, ALWAYS),
 #endif
 };
 
@@ -142,6 +166,8 @@ static bool rvkvm_rule_holds(u8 rule)
 		return rvkvm_host_has(RISCV_ISA_EXT_SMSTATEEN);
 	case RVKVM_RULE_HOST_V_CTRL:
 		return riscv_v_vstate_ctrl_user_allowed();
+	case RVKVM_RULE_HOST_SVADU:
+		return arch_has_hw_pte_young();
 	default:
 		return false;
 	}
@@ -155,7 +181,8 @@ static const struct rvkvm_isa_ext *rvkvm_isa_entry(unsigned long kvm_id)
 	if (kvm_id >= ARRAY_SIZE(rvkvm_isa_map))
 		return NULL;
 	e = &rvkvm_isa_map[kvm_id];
-	if (e->enable == RVKVM_RULE_NONE || !rvkvm_host_has(e->host))
+	if (e->enable == RVKVM_RULE_NONE ||
+	    !rvkvm_host_has(e->probe ? e->probe : e->host))
 		return NULL;
 	return e;
 }

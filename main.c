@@ -131,6 +131,7 @@ static int __init rvkvm_init(void)
 	if (r)
 		return r;
 	rvkvm_vmid_detect();
+	rvkvm_fwft_detect();
 
 	pr_info("H extension available: %s G-stage, %u-bit guest physical addresses, %u VMID bits\n",
 		rvkvm_gstage_name(rvkvm_host.gstage_mode), rvkvm_host.gpa_bits,

@@ -597,12 +597,19 @@ static const struct {
  */
 static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
 {
-	u64 henvcfg = 0;
+	u64 henvcfg;
 	int i;
 
+	/* What SBI FWFT owns (set before the first run by a restore) stays. */
+	rvkvm_fwft_prune(vcpu);
+	henvcfg = vcpu->arch.cfg.henvcfg & RVKVM_HENVCFG_FWFT;
 	for (i = 0; i < ARRAY_SIZE(rvkvm_henvcfg_map); i++)
 		if (rvkvm_guest_has_ext(vcpu, rvkvm_henvcfg_map[i].ext))
 			henvcfg |= rvkvm_henvcfg_map[i].bits;
+	/* Svadu's hardware A/D updates only where Svade does not ask for faults. */
+	if (rvkvm_guest_has_ext(vcpu, RVKVM_ISA_EXT_SVADU) &&
+	    !rvkvm_guest_has_ext(vcpu, RVKVM_ISA_EXT_SVADE))
+		henvcfg |= RVKVM_HENVCFG_ADUE;
 	guard(preempt)();
 	rvkvm_vcpu_hold(vcpu);
 	vcpu->arch.cfg.henvcfg = henvcfg;

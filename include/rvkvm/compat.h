@@ -109,7 +109,25 @@ static inline bool rvkvm_dirty_ring_full(struct kvm_vcpu *vcpu)
 }
 
 /*
- * 6. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
+ * 6. henvcfg fields behind ISA ids of 7.x's uapi only: ADUE for a guest
+ * with Svadu and without Svade, and PMM, which SBI FWFT's pointer masking
+ * owns.  6.12's headers know neither the fields nor the extensions; the
+ * ids given there are out of range, so no guest has them.
+ */
+#if RVKVM_LINUX_7
+#define RVKVM_ISA_EXT_SVADE	RISCV_ISA_EXT_SVADE
+#define RVKVM_ISA_EXT_SVADU	RISCV_ISA_EXT_SVADU
+#define RVKVM_HENVCFG_ADUE	ENVCFG_ADUE
+#define RVKVM_HENVCFG_FWFT	ENVCFG_PMM
+#else
+#define RVKVM_ISA_EXT_SVADE	RISCV_ISA_EXT_MAX
+#define RVKVM_ISA_EXT_SVADU	RISCV_ISA_EXT_MAX
+#define RVKVM_HENVCFG_ADUE	0ULL
+#define RVKVM_HENVCFG_FWFT	0ULL
+#endif
+
+/*
+ * 7. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
  * the uapi's new ids sit in their tables under #if (isa.c, vcpu_sbi.c,
  * vcpu_onereg.c), SUSP and FWFT are built for 7.x only (Kbuild), and the
  * SBI version, the cache-block sizes and the PMU's firmware-counter read

@@ -135,14 +135,18 @@ bool rvkvm_guest_has_ext(struct kvm_vcpu *vcpu, unsigned int host_ext);
 
 /* vcpu_sbi_fwft.c: SBI FWFT is 7.x's uapi (compat) */
 #if RVKVM_LINUX_7
+void rvkvm_fwft_detect(void);
 void rvkvm_fwft_reset(struct kvm_vcpu *vcpu);
+void rvkvm_fwft_prune(struct kvm_vcpu *vcpu);
 bool rvkvm_fwft_reg_present(struct kvm_vcpu *vcpu, unsigned long index);
 int rvkvm_fwft_reg_get(struct kvm_vcpu *vcpu, unsigned long index,
 		       unsigned long *val);
 int rvkvm_fwft_reg_set(struct kvm_vcpu *vcpu, unsigned long index,
 		       unsigned long val);
 #else
+static inline void rvkvm_fwft_detect(void) {}
 static inline void rvkvm_fwft_reset(struct kvm_vcpu *vcpu) {}
+static inline void rvkvm_fwft_prune(struct kvm_vcpu *vcpu) {}
 #endif
 
 /* vcpu_sbi_sta.c */
