@@ -144,9 +144,12 @@ static int __init rvkvm_init(void)
 	 * state record (vcpu.c) saw no context switch skip a notifier.
 	 */
 	preempt_notifier_inc();
+	rvkvm_perf_callbacks_register();
 	r = kvm_init(sizeof(struct kvm_vcpu), 0, THIS_MODULE);
-	if (r)
+	if (r) {
+		kvm_unregister_perf_callbacks();
 		preempt_notifier_dec();
+	}
 	return r;
 }
 module_init(rvkvm_init);
@@ -154,6 +157,7 @@ module_init(rvkvm_init);
 static void __exit rvkvm_exit(void)
 {
 	kvm_exit();
+	kvm_unregister_perf_callbacks();
 	preempt_notifier_dec();
 }
 module_exit(rvkvm_exit);

@@ -127,7 +127,19 @@ static inline bool rvkvm_dirty_ring_full(struct kvm_vcpu *vcpu)
 #endif
 
 /*
- * 7. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
+ * 7. Perf's guest callbacks (perf kvm: samples taken in a guest are the
+ * guest's, at its pc).  Registered where the config has
+ * GUEST_PERF_EVENTS (7.2's); 6.12's stub takes an ignored argument, 7.x's
+ * none.
+ */
+#if RVKVM_LINUX_7
+#define rvkvm_perf_callbacks_register()	kvm_register_perf_callbacks()
+#else
+#define rvkvm_perf_callbacks_register()	kvm_register_perf_callbacks(NULL)
+#endif
+
+/*
+ * 8. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
  * the uapi's new ids sit in their tables under #if (isa.c, vcpu_sbi.c,
  * vcpu_onereg.c), SUSP and FWFT are built for 7.x only (Kbuild), and the
  * SBI version, the cache-block sizes and the PMU's firmware-counter read
