@@ -38,6 +38,7 @@ int kvm_arch_enable_virtualization_cpu(void)
 	rvkvm_timer_park_cpu();
 	rvkvm_pmu_enable_cpu();
 	rvkvm_aia_enable_cpu();
+	rvkvm_hgei_enable_cpu();
 	return 0;
 }
 
@@ -54,6 +55,7 @@ void kvm_arch_disable_virtualization_cpu(void)
 	csr_write(CSR_HVIP, 0);
 	rvkvm_timer_park_cpu();
 	rvkvm_pmu_disable_cpu();
+	rvkvm_hgei_disable_cpu();
 	csr_write(CSR_HEDELEG, 0);
 	csr_write(CSR_HIDELEG, 0);
 }
@@ -136,6 +138,9 @@ static int __init rvkvm_init(void)
 	pr_info("H extension available: %s G-stage, %u-bit guest physical addresses, %u VMID bits\n",
 		rvkvm_gstage_name(rvkvm_host.gstage_mode), rvkvm_host.gpa_bits,
 		rvkvm_host.vmid_bits);
+	r = rvkvm_aia_init();
+	if (r)
+		return r;
 
 	/*
 	 * Keep the scheduler's preempt-notifier calls patched in while we
@@ -148,6 +153,7 @@ static int __init rvkvm_init(void)
 	r = kvm_init(sizeof(struct kvm_vcpu), 0, THIS_MODULE);
 	if (r) {
 		kvm_unregister_perf_callbacks();
+		rvkvm_aia_exit();
 		preempt_notifier_dec();
 	}
 	return r;
@@ -158,6 +164,7 @@ static void __exit rvkvm_exit(void)
 {
 	kvm_exit();
 	kvm_unregister_perf_callbacks();
+	rvkvm_aia_exit();
 	preempt_notifier_dec();
 }
 module_exit(rvkvm_exit);

@@ -15,6 +15,7 @@
 #define __RVKVM_COMPAT_H
 
 #include <linux/hrtimer.h>
+#include <linux/irqchip/riscv-imsic.h>
 
 /*
  * 1. The host's built-in entry code.  6.12's kernel/entry/kvm.c takes the
@@ -139,7 +140,21 @@ static inline bool rvkvm_dirty_ring_full(struct kvm_vcpu *vcpu)
 #endif
 
 /*
- * 8. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
+ * 8. Guest interrupt files per hart of the host's IMSIC: 7.x counts what
+ * each hart's MMIO region holds; 6.12 gives only the guest index width.
+ */
+static inline unsigned int
+rvkvm_imsic_files(const struct imsic_global_config *gc, int cpu)
+{
+#if RVKVM_LINUX_7
+	return per_cpu_ptr(gc->local, cpu)->nr_guest_files;
+#else
+	return BIT(gc->guest_index_bits) - 1;
+#endif
+}
+
+/*
+ * 9. Where 7.x's ABI differs, the code tests RVKVM_LINUX_7 in place:
  * the uapi's new ids sit in their tables under #if (isa.c, vcpu_sbi.c,
  * vcpu_onereg.c), SUSP and FWFT are built for 7.x only (Kbuild), and the
  * SBI version, the cache-block sizes and the PMU's firmware-counter read
