@@ -53,7 +53,7 @@ vmm_interactive() {
 # kernel's own messages are left out with VMM_QUIET=1 (each console byte
 # is an exit to QEMU, a slow one in an emulated host).
 vmm_append() {
-	echo "console=ttyS0 panic=-1${VMM_QUIET:+ quiet} rvkvm.task=$1${2:+ rvkvm.arg=$2}"
+	echo "console=ttyS0 panic=-1${VMM_QUIET:+ quiet} rvkvm.task=$1${2:+ rvkvm.arg=$2} rvkvm.slack=${RVKVM_SCALE:-1}"
 }
 
 # vmm_guest LOG TASK ARG [QEMU ARGS...]: boot a guest that runs TASK,

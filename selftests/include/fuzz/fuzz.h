@@ -808,14 +808,21 @@ static long fz_kvm_refcnt(void)
 /*
  * Active objects of the kvm_vcpu slab cache, and how many fit in one
  * slab (*per), or -1.  SLUB counts the free objects of per-CPU slabs as
- * active, so only growth by more than a few slabs means anything.
+ * active, so only growth by more than a few slabs means anything.  The
+ * cache is shrunk first where SLUB's sysfs allows: that also empties
+ * KASAN's quarantine of it, which on a debug kernel holds freed vCPUs.
  */
 static long fz_vcpu_objs(long *per)
 {
 	char line[512], name[64];
 	long active = -1, num, size, n;
-	FILE *f = fopen("/proc/slabinfo", "r");
+	FILE *f = fopen("/sys/kernel/slab/kvm_vcpu/shrink", "w");
 
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	f = fopen("/proc/slabinfo", "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
