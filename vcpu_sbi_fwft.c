@@ -30,14 +30,19 @@ static bool rvkvm_mis_deleg_offered(struct kvm_vcpu *vcpu)
 	return misaligned_traps_can_delegate();
 }
 
-/* The vCPU's live henvcfg follows cfg.henvcfg at once if @loaded. */
-static void rvkvm_fwft_henvcfg(struct kvm_vcpu *vcpu, bool loaded)
+/*
+ * A guest's SET takes effect at once: the live hedeleg and henvcfg (the
+ * CSRs features own bits of) follow the vCPU's config if @loaded;
+ * otherwise the next load writes them.
+ */
+static void rvkvm_fwft_apply(struct kvm_vcpu *vcpu, bool loaded)
 {
-	if (loaded) {
-		guard(preempt)();
-		rvkvm_vcpu_hold(vcpu);
-		csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
-	}
+	if (!loaded)
+		return;
+	guard(preempt)();
+	rvkvm_vcpu_hold(vcpu);
+	csr_write(CSR_HEDELEG, vcpu->arch.cfg.hedeleg);
+	csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
 }
 
 static long rvkvm_mis_deleg_set(struct kvm_vcpu *vcpu, unsigned long value,
@@ -51,11 +56,7 @@ static long rvkvm_mis_deleg_set(struct kvm_vcpu *vcpu, unsigned long value,
 		*hedeleg |= RVKVM_MIS_DELEG;
 	else
 		*hedeleg &= ~RVKVM_MIS_DELEG;
-	if (loaded) {
-		guard(preempt)();
-		rvkvm_vcpu_hold(vcpu);
-		csr_write(CSR_HEDELEG, *hedeleg);
-	}
+	rvkvm_fwft_apply(vcpu, loaded);
 	return SBI_SUCCESS;
 }
 
@@ -119,7 +120,7 @@ static long rvkvm_pmlen_set(struct kvm_vcpu *vcpu, unsigned long value,
 	if (i == ARRAY_SIZE(rvkvm_pmlens))
 		return SBI_ERR_INVALID_PARAM;
 	*henvcfg = (*henvcfg & ~ENVCFG_PMM) | rvkvm_pmlens[i].pmm;
-	rvkvm_fwft_henvcfg(vcpu, loaded);
+	rvkvm_fwft_apply(vcpu, loaded);
 	return SBI_SUCCESS;
 }
 

@@ -125,29 +125,27 @@ static void smnpm_off(struct kvm_vcpu *vcpu)
 		    "pointer_masking.value without Smnpm: expected ENOENT, errno %d", errno);
 }
 
+/*
+ * Length @pmlen, whose SET, GET and load results start at @r: taken and
+ * in force (bit @pmlen of the return), or refused with INVALID_PARAM.
+ */
+static unsigned int check_length(unsigned long pmlen, int r)
+{
+	TEST_ASSERT(!err[r] || err[r] == SBI_ERR_INVALID_PARAM,
+		    "SET %lu: %ld", pmlen, err[r]);
+	if (err[r])
+		return 0;
+	ksft_print_msg("PMLEN %lu taken: GET %lu, tagged load 0x%lx, %lu faults\n",
+		       pmlen, val[r + 1], val[r + 2], faults);
+	TEST_ASSERT(val[r + 1] == pmlen && val[r + 2] == TARGET,
+		    "PMLEN %lu not in force", pmlen);
+	return 1 << pmlen;
+}
+
 /* The lengths the guest could set, and that their tagged loads read. */
 static unsigned int check_lengths(void)
 {
-	unsigned int ok = 0;
-
-	if (!err[R_SET7]) {
-		ksft_print_msg("PMLEN 7 taken: GET %lu, tagged load 0x%lx, %lu faults\n",
-			       val[R_GET7], val[R_LOAD7], faults);
-		TEST_ASSERT(val[R_GET7] == 7 && val[R_LOAD7] == TARGET,
-			    "PMLEN 7 not in force");
-		ok |= 1 << 7;
-	}
-	if (!err[R_SET16]) {
-		ksft_print_msg("PMLEN 16 taken: GET %lu, tagged load 0x%lx, %lu faults\n",
-			       val[R_GET16], val[R_LOAD16], faults);
-		TEST_ASSERT(val[R_GET16] == 16 && val[R_LOAD16] == TARGET,
-			    "PMLEN 16 not in force");
-		ok |= 1 << 16;
-	}
-	TEST_ASSERT((err[R_SET7] == 0 || err[R_SET7] == SBI_ERR_INVALID_PARAM) &&
-		    (err[R_SET16] == 0 || err[R_SET16] == SBI_ERR_INVALID_PARAM),
-		    "SET 7 / 16: %ld %ld", err[R_SET7], err[R_SET16]);
-	return ok;
+	return check_length(7, R_SET7) | check_length(16, R_SET16);
 }
 
 static void test_smnpm(void)

@@ -31,14 +31,6 @@ struct rvkvm_host {
 
 extern struct rvkvm_host rvkvm_host;
 
-/* The host's AIA (aia.c), found at load; files may drop as harts start. */
-struct rvkvm_aia_host {
-	bool ssaia;		/* the in-kernel AIA can exist */
-	unsigned int files;	/* guest interrupt files on every hart */
-};
-
-extern struct rvkvm_aia_host rvkvm_aia_host;
-
 /*
  * Exit handlers return RVKVM_RESUME to re-enter the guest at once,
  * RVKVM_TO_USER after filling vcpu->run for userspace, or a -errno that
@@ -98,8 +90,6 @@ int rvkvm_aia_init(void);
 void rvkvm_aia_exit(void);
 void rvkvm_hgei_enable_cpu(void);
 void rvkvm_hgei_disable_cpu(void);
-unsigned int rvkvm_hgei_take(struct kvm_vcpu *vcpu, phys_addr_t *pa);
-void rvkvm_hgei_release(int cpu, unsigned int g);
 
 /* vcpu_aia.c */
 void rvkvm_aia_enable_cpu(void);
