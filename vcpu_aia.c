@@ -31,16 +31,29 @@ static bool rvkvm_host_smstateen(void)
 }
 
 /**
+ * rvkvm_aia_ext_line() - show hvip.VSEIP in the guest's stopi
+ * @pending: the level hvip.VSEIP has, or is about to have
+ *
+ * Without a guest interrupt file (hstatus.VGEIN 0), vstopi reports the
+ * VS external interrupt only through hvictl: IID 9 with a non-zero
+ * priority.  IID 9 with priority 0 is "none".  VTI stays clear: hvictl
+ * injects nothing, and the other interrupts keep their default order.
+ */
+void rvkvm_aia_ext_line(bool pending)
+{
+	if (rvkvm_host_ssaia())
+		csr_write(CSR_HVICTL, FIELD_PREP(HVICTL_IID, IRQ_S_EXT) |
+				      FIELD_PREP(HVICTL_IPRIO, pending));
+}
+
+/**
  * rvkvm_aia_enable_cpu() - AIA state of a hart that starts running guests
  *
- * hvictl has no architectural reset value.  VTI clear with IID 9
- * (supervisor external) and priority 0 injects nothing and keeps the
- * default priority order for the guest's interrupts.
+ * hvictl has no architectural reset value: start at "none".
  */
 void rvkvm_aia_enable_cpu(void)
 {
-	if (rvkvm_host_ssaia())
-		csr_write(CSR_HVICTL, FIELD_PREP(HVICTL_IID, IRQ_S_EXT));
+	rvkvm_aia_ext_line(false);
 }
 
 /* Which hstateen0 enables each guest extension brings with it. */
@@ -126,6 +139,7 @@ void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu)
 	struct rvkvm_aia_csrs *c = &vcpu->arch.aia;
 
 	if (rvkvm_host_ssaia()) {
+		rvkvm_aia_ext_line(vcpu->arch.csr.hvip & BIT(IRQ_VS_EXT));
 		csr_write(CSR_VSISELECT, c->vsiselect);
 		csr_write(CSR_HVIPRIO1, c->hviprio1);
 		csr_write(CSR_HVIPRIO2, c->hviprio2);

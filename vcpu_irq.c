@@ -98,6 +98,8 @@ void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
 	old = atomic_long_fetch_and(RVKVM_IRQ_LEVELS, &vcpu->arch.irqs);
 	changed = rvkvm_irq_marks(old);
 	csr_write(CSR_HVIP, (csr_read(CSR_HVIP) & ~changed) | (old & changed));
+	if (changed & BIT(IRQ_VS_EXT))
+		rvkvm_aia_ext_line(old & BIT(IRQ_VS_EXT));
 }
 
 /**

@@ -93,6 +93,7 @@ void rvkvm_hgei_disable_cpu(void);
 
 /* vcpu_aia.c */
 void rvkvm_aia_enable_cpu(void);
+void rvkvm_aia_ext_line(bool pending);
 void rvkvm_aia_vcpu_config(struct kvm_vcpu *vcpu);
 void rvkvm_aia_vcpu_reset(struct kvm_vcpu *vcpu);
 void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu);
