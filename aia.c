@@ -17,6 +17,7 @@
 #include <linux/irqchip/riscv-imsic.h>
 #include <asm/cpufeature.h>
 
+struct rvkvm_aia_host rvkvm_aia_host __read_mostly;
 static unsigned int rvkvm_sgei_irq;	/* 0: no guest files */
 static DEFINE_PER_CPU(u8, rvkvm_sgei_dev);	/* request_percpu_irq()'s id */
 
@@ -119,6 +120,7 @@ int rvkvm_aia_init(void)
 		pr_info("AIA: the host has no Ssaia; no in-kernel AIA\n");
 		return 0;
 	}
+	rvkvm_aia_host.ssaia = true;
 	files = rvkvm_aia_files(imsic_get_global_config(), &why);
 	if (!files) {
 		pr_info("AIA: software interrupt files only: %s\n", why);
@@ -129,6 +131,7 @@ int rvkvm_aia_init(void)
 		pr_err("AIA: no SGEI interrupt (%d), not loading\n", r);
 		return r;
 	}
+	rvkvm_aia_host.files = files;
 	pr_info("AIA: %u guest interrupt files on the loading hart\n", files);
 	return 0;
 }
@@ -142,4 +145,5 @@ void rvkvm_aia_exit(void)
 	if (rvkvm_sgei_irq)
 		free_percpu_irq(rvkvm_sgei_irq, &rvkvm_sgei_dev);
 	rvkvm_sgei_irq = 0;
+	memset(&rvkvm_aia_host, 0, sizeof(rvkvm_aia_host));
 }

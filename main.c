@@ -139,8 +139,12 @@ static int __init rvkvm_init(void)
 		rvkvm_gstage_name(rvkvm_host.gstage_mode), rvkvm_host.gpa_bits,
 		rvkvm_host.vmid_bits);
 	r = rvkvm_aia_init();
-	if (r)
+	if (!r)
+		r = rvkvm_aia_register();
+	if (r) {
+		rvkvm_aia_exit();
 		return r;
+	}
 
 	/*
 	 * Keep the scheduler's preempt-notifier calls patched in while we
@@ -153,6 +157,7 @@ static int __init rvkvm_init(void)
 	r = kvm_init(sizeof(struct kvm_vcpu), 0, THIS_MODULE);
 	if (r) {
 		kvm_unregister_perf_callbacks();
+		rvkvm_aia_unregister();
 		rvkvm_aia_exit();
 		preempt_notifier_dec();
 	}
@@ -164,6 +169,7 @@ static void __exit rvkvm_exit(void)
 {
 	kvm_exit();
 	kvm_unregister_perf_callbacks();
+	rvkvm_aia_unregister();
 	rvkvm_aia_exit();
 	preempt_notifier_dec();
 }

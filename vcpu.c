@@ -186,6 +186,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	rvkvm_vcpu_reset(vcpu);
 	rvkvm_sbi_vcpu_init(vcpu);
 	rvkvm_onereg_vcpu_init(vcpu);
+	rvkvm_aia_vcpu_init(vcpu);
 	return 0;
 }
 
@@ -214,6 +215,7 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
 	rvkvm_vcpu_vector_destroy(vcpu);
+	rvkvm_aia_vcpu_destroy(vcpu);
 }
 
 /**

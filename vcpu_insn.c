@@ -266,6 +266,9 @@ static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
  */
 static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
 	{ CSR_SEED, 1, rvkvm_csr_seed },
+	/* The in-kernel AIA's software interrupt file (aia_imsic.c). */
+	{ CSR_SIREG, 1, rvkvm_imsic_csr_sireg },
+	{ CSR_STOPEI, 1, rvkvm_imsic_csr_stopei },
 	/* cycle, time, instret, hpmcounter3..31: all but time trap. */
 	{ CSR_CYCLE, 32, rvkvm_pmu_csr_read },
 };

@@ -24,6 +24,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 		return -EINVAL;
 	rvkvm_vmid_init(kvm);
 	rvkvm_timer_vm_init(kvm);
+	rvkvm_aia_vm_init(kvm);
 	return rvkvm_gstage_alloc_pgd(kvm);
 }
 
@@ -34,6 +35,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
 	kvm_destroy_vcpus(kvm);
+	rvkvm_aia_vm_destroy(kvm);
 	rvkvm_gstage_free_pgd(kvm);
 }
 
@@ -96,7 +98,7 @@ static const long rvkvm_caps_present[] = {
  *
  * The values are the in-tree module's of the same kernel: userspace
  * chooses its code paths by them (tests/caps_match.sh compares).
- * KVM_CAP_IRQCHIP stays 0 until the in-kernel AIA exists.
+ * KVM_CAP_IRQCHIP is the host's Ssaia: the AIA device can be created.
  *
  * Return: the capability's value, 0 if not supported.
  */
@@ -105,6 +107,8 @@ int kvm_vm_ioctl_check_extension(struct kvm *kvm, long ext)
 	int i;
 
 	switch (ext) {
+	case KVM_CAP_IRQCHIP:
+		return rvkvm_aia_host.ssaia;
 	case KVM_CAP_NR_VCPUS:
 		return min_t(unsigned int, num_online_cpus(), KVM_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:

@@ -14,12 +14,17 @@
  * waiting change every PHASE numbers: 0 to 1 and 1 to 0, the receiver
  * spinning with interrupts on or sleeping in WFI.
  *
+ * With -m imsic the IPIs are MSIs instead: the in-kernel AIA gives each
+ * vCPU an IMSIC file, the sender writes identity 1 into the receiver's
+ * MSI page and the receiver claims it through stopei.  That races the
+ * external interrupt line the same way, from a guest store.
+ *
  * An IPI that is not acknowledged within LATE_MS of guest time is late
  * (the emulated host is slow, or busy); one not acknowledged within
  * LOST_MS is lost: nothing but a new IPI would ever deliver it.  The
  * sender then sends it again, so the run goes on, and the test fails.
  *
- *   ipi_stress [-n IPIS] [-s SEED]
+ *   ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic]
  */
 #include <stdlib.h>
 #include <time.h>
@@ -35,11 +40,14 @@
 #define LOST_MS			5000
 #define MAX_DELAY		256	/* loop turns before the handler's call */
 #define DEFAULT_IPIS		200000
+#define IMSIC_GPA		0x28000000UL	/* vCPU n's file: page n */
+#define MSI_ID			1
 
 /* Shared with the guest (sync_global_to_guest). */
 static u64 nr_ipis;
 static u64 ticks_per_ms;
 static u64 seed;
+static bool use_imsic;
 
 /* Guest memory, read back by the host when the guest is done. */
 static u64 sent;		/* last number published by a sender */
@@ -73,9 +81,41 @@ static u64 guest_rand(unsigned int me)
 
 static void guest_send_ipi(unsigned int to)
 {
-	struct sbiret r = sbi_ecall(SBI_EXT_IPI, 0, 1UL << to, 0, 0, 0, 0, 0);
+	struct sbiret r;
 
+	if (use_imsic) {
+		WRITE_ONCE(*(u32 *)(IMSIC_GPA + to * 4096UL), MSI_ID);
+		return;
+	}
+	r = sbi_ecall(SBI_EXT_IPI, 0, 1UL << to, 0, 0, 0, 0, 0);
 	GUEST_ASSERT_EQ(r.error, 0);
+}
+
+/* Take the IPI: clear sip.SSIP, or claim the MSI's identity (stopei). */
+static void guest_take_ipi(struct rvkvm_ex_regs *regs)
+{
+	unsigned long top;
+
+	if (!use_imsic) {
+		GUEST_ASSERT_EQ(regs->cause, CAUSE_IRQ_FLAG | IRQ_S_SOFT);
+		csr_clear(CSR_SIP, IE_SIE);
+		return;
+	}
+	GUEST_ASSERT_EQ(regs->cause, CAUSE_IRQ_FLAG | IRQ_S_EXT);
+	asm volatile("csrrw %0, 0x15c, zero" : "=r" (top));	/* stopei */
+	GUEST_ASSERT_EQ(top >> 16, MSI_ID);
+}
+
+/* This hart's IMSIC file: delivery on, identity MSI_ID enabled. */
+static void guest_imsic_init(void)
+{
+	csr_write(CSR_SISELECT, 0x70);		/* eidelivery */
+	csr_write(CSR_SIREG, 1);
+	csr_write(CSR_SISELECT, 0x72);		/* eithreshold */
+	csr_write(CSR_SIREG, 0);
+	csr_write(CSR_SISELECT, 0xc0);		/* eie0 */
+	csr_write(CSR_SIREG, BIT(MSI_ID));
+	csr_set(CSR_SIE, IE_EIE);
 }
 
 /* An exit after the clearing: it races the sender's next IPI. */
@@ -93,8 +133,7 @@ static void guest_irq(struct rvkvm_ex_regs *regs)
 	unsigned int me = guest_get_vcpuid();
 	u64 s;
 
-	GUEST_ASSERT_EQ(regs->cause, CAUSE_IRQ_FLAG | IRQ_S_SOFT);
-	csr_clear(CSR_SIP, IE_SIE);
+	guest_take_ipi(regs);
 	s = READ_ONCE(sent);
 	if (s > READ_ONCE(acked) && guest_sender_of(s) != me) {
 		WRITE_ONCE(acked, s);
@@ -160,7 +199,10 @@ static void guest_code(void)
 
 	rng[me] = seed * 2 + me + 1;
 	local_irq_disable();
-	csr_set(CSR_SIE, IE_SIE);
+	if (use_imsic)
+		guest_imsic_init();
+	else
+		csr_set(CSR_SIE, IE_SIE);
 	for (s = 1; s <= nr_ipis; s++) {
 		if (guest_sender_of(s) == me)
 			guest_send(me, s);
@@ -197,6 +239,28 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The in-kernel AIA with one IMSIC file per vCPU, at IMSIC_GPA. */
+static int imsic_setup(struct kvm_vm *vm)
+{
+	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA);
+	u64 addr;
+	u32 bits = 1;
+	int i;
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): errno %d", errno);
+	kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+			    KVM_DEV_RISCV_AIA_CONFIG_HART_BITS, &bits);
+	for (i = 0; i < 2; i++) {
+		addr = IMSIC_GPA + i * 4096UL;
+		kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_ADDR,
+				    KVM_DEV_RISCV_AIA_ADDR_IMSIC(i), &addr);
+	}
+	kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CTRL,
+			    KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
+	virt_map(vm, IMSIC_GPA, IMSIC_GPA, 2);
+	return fd;
+}
+
 /* Sum a per-vCPU counter of the guest. */
 static u64 guest_sum(struct kvm_vm *vm, u64 *counter)
 {
@@ -211,13 +275,13 @@ int main(int argc, char **argv)
 	struct pinned_vcpu harts[2];
 	struct kvm_vcpu *vcpus[2];
 	struct kvm_vm *vm;
-	int cpus[2], opt, i;
+	int cpus[2], opt, i, aia_fd = -1;
 	u64 lost_total;
 	double t0, t_print, secs;
 
 	nr_ipis = DEFAULT_IPIS;
 	seed = time(NULL);
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:m:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_ipis = strtoull(optarg, NULL, 0);
@@ -225,14 +289,22 @@ int main(int argc, char **argv)
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			break;
+		case 'm':
+			use_imsic = !strcmp(optarg, "imsic");
+			TEST_ASSERT(use_imsic || !strcmp(optarg, "sbi"),
+				    "-m sbi or -m imsic");
+			break;
 		default:
-			TEST_FAIL("usage: ipi_stress [-n IPIS] [-s SEED]");
+			TEST_FAIL("usage: ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic]");
 		}
 	}
 	ksft_print_header();
 	ksft_set_plan(1);
-	ksft_print_msg("seed %lu, %lu IPIs\n", seed, nr_ipis);
+	ksft_print_msg("seed %lu, %lu IPIs by %s\n", seed, nr_ipis,
+		       use_imsic ? "IMSIC MSIs" : "SBI");
 	TEST_REQUIRE(rvkvm_two_host_cpus(cpus) == 2);
+	if (use_imsic && !kvm_check_cap(KVM_CAP_IRQCHIP))
+		ksft_exit_skip("KVM_CAP_IRQCHIP is 0: the host has no Ssaia\n");
 
 	vm = vm_create_with_vcpus(2, guest_code, vcpus);
 	vm_init_vector_tables(vm);
@@ -244,6 +316,9 @@ int main(int argc, char **argv)
 	sync_global_to_guest(vm, nr_ipis);
 	sync_global_to_guest(vm, ticks_per_ms);
 	sync_global_to_guest(vm, seed);
+	sync_global_to_guest(vm, use_imsic);
+	if (use_imsic)
+		aia_fd = imsic_setup(vm);
 
 	/* vCPU 1 starts stopped, for SBI HSM: start it from here. */
 	vcpu_ioctl(vcpus[1], KVM_SET_MP_STATE, &runnable);
@@ -278,6 +353,8 @@ int main(int argc, char **argv)
 		       guest_sum(vm, resent));
 	ksft_test_result(lost_total == 0 && guest_sum(vm, handled) == nr_ipis,
 			 "every IPI of the ping-pong arrived\n");
+	if (aia_fd >= 0)
+		close(aia_fd);
 	kvm_vm_free(vm);
 	ksft_finished();
 }

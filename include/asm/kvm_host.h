@@ -87,6 +87,25 @@ struct rvkvm_vmid {
 	unsigned long vmid;
 };
 
+struct rvkvm_aplic;
+struct rvkvm_imsic;
+
+/* The VM's in-kernel AIA (rvkvm/aia.h); its lock is kvm->lock. */
+struct rvkvm_aia {
+	bool created;			/* KVM_CREATE_DEVICE done */
+	bool ready;			/* CTRL_INIT done: read without kvm->lock */
+	/* CONFIG, in the uapi's attribute order (aia_device.c's table). */
+	u32 config[KVM_DEV_RISCV_AIA_CONFIG_GUEST_BITS + 1];
+	u64 aplic_addr;
+	struct rvkvm_aplic *aplic;	/* NULL without wired sources */
+};
+
+/* A vCPU's part of it. */
+struct rvkvm_vcpu_aia {
+	u64 imsic_addr;			/* its IMSIC page, set through ADDR */
+	struct rvkvm_imsic *imsic;	/* from CTRL_INIT on */
+};
+
 struct kvm_arch {
 	struct rvkvm_vmid vmid;
 	pgd_t *pgd;		/* G-stage root, 16 KiB for the x4 modes */
@@ -97,6 +116,7 @@ struct kvm_arch {
 	bool mp_state_reset;
 	/* Guest time is host time plus this (htimedelta), for every vCPU. */
 	u64 time_delta;
+	struct rvkvm_aia aia;
 };
 
 /*
@@ -231,6 +251,7 @@ struct kvm_vcpu_arch {
 
 			/* AIA and Smstateen: switched at vcpu_load/put only. */
 			struct rvkvm_aia_csrs aia;
+			struct rvkvm_vcpu_aia vaia;
 			unsigned long sstateen0;
 			unsigned long host_sstateen0;
 

@@ -10,6 +10,7 @@
 
 #include <linux/kvm_host.h>
 #include <rvkvm/compat.h>
+#include <rvkvm/aia.h>
 
 /* The binary-stats header for a descriptor array: data follows descs. */
 #define RVKVM_STATS_HEADER(descs) {					\
@@ -85,7 +86,14 @@ void rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_vector_config(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_vector_reset(struct kvm_vcpu *vcpu);
 
-/* aia.c */
+/* aia.c: what the host's AIA offers guests, found at load. */
+struct rvkvm_aia_host {
+	bool ssaia;		/* the in-kernel AIA can be created */
+	unsigned int files;	/* guest interrupt files per hart, 0: none */
+};
+
+extern struct rvkvm_aia_host rvkvm_aia_host;
+
 int rvkvm_aia_init(void);
 void rvkvm_aia_exit(void);
 void rvkvm_hgei_enable_cpu(void);

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aia_irqchip: the in-kernel AIA (KVM_DEV_TYPE_RISCV_AIA) end to end.
+ *
+ * The device's attributes: defaults, each CONFIG attribute at and past
+ * its bounds, ADDR alignment and vCPU numbering, CTRL_INIT refusing an
+ * incomplete or clashing layout, then EBUSY for configuration after it;
+ * KVM_IRQ_LINE before and after INIT and for sources that do not exist.
+ *
+ * A guest then programs its IMSIC file through siselect/sireg, enables
+ * external interrupts, and claims each identity through stopei in its
+ * handler.  MSIs arrive through KVM_SIGNAL_MSI, through an irqfd on an
+ * MSI route, and from the APLIC, which the guest programs over MMIO: an
+ * edge source raised with KVM_IRQ_LINE, and a level source that asks
+ * again through setipnum while it is still asserted, and no more once
+ * it is not.  GRP_IMSIC and GRP_APLIC show the state the guest left.
+ *
+ * Skips where the host has no Ssaia (KVM_CAP_IRQCHIP 0).
+ */
+#include "rvkvm_test.h"
+#include "processor.h"
+#include <sys/eventfd.h>
+
+#define AIA_GRP(g)	KVM_DEV_RISCV_AIA_GRP_##g
+#define CFG(a)		KVM_DEV_RISCV_AIA_CONFIG_##a
+#define APLIC_GPA	0x0d000000UL
+#define IMSIC_GPA	0x28000000UL
+#define NSRCS		32
+#define NIDS		63
+
+/* The guest's APLIC registers. */
+#define DOMAINCFG	0x0000
+#define SOURCECFG(i)	(0x0004 + 4 * ((i) - 1))
+#define SETIPNUM	0x1cdc
+#define SETIENUM	0x1edc
+#define TARGET(i)	(0x3004 + 4 * ((i) - 1))
+#define SM_EDGE_RISE	4
+#define SM_LEVEL_HIGH	6
+#define EDGE_SRC	3
+#define LEVEL_SRC	4
+#define EDGE_ID		9
+#define LEVEL_ID	10
+
+/* Guest: the identities claimed, in order. */
+static u32 claimed[16];
+static u32 nclaimed;
+
+static void guest_irq(struct rvkvm_ex_regs *regs)
+{
+	unsigned long top;
+	u32 n = READ_ONCE(nclaimed);
+
+	asm volatile("csrrw %0, 0x15c, zero" : "=r" (top));	/* stopei */
+	if (n < ARRAY_SIZE(claimed))
+		claimed[n] = top >> 16;
+	WRITE_ONCE(nclaimed, n + 1);
+}
+
+static void isel_write(unsigned long isel, unsigned long val)
+{
+	csr_write(CSR_SISELECT, isel);
+	csr_write(CSR_SIREG, val);
+}
+
+static void aplic_write(u32 off, u32 val)
+{
+	WRITE_ONCE(*(u32 *)(APLIC_GPA + off), val);
+}
+
+/* Wait until @n identities were claimed, or give up after a while. */
+static void guest_wait(u32 n)
+{
+	unsigned long i;
+
+	for (i = 0; i < 100000000UL && READ_ONCE(nclaimed) < n; i++)
+		asm volatile("nop");
+}
+
+static void guest_code(void)
+{
+	isel_write(0x70, 1);			/* eidelivery */
+	isel_write(0x72, 0);			/* eithreshold */
+	isel_write(0xc0, ~1UL);			/* eie0: identities 1..63 */
+	csr_set(CSR_SIE, IE_EIE);
+	local_irq_enable();
+	GUEST_SYNC(1);				/* MSIs: SIGNAL_MSI, irqfd */
+	guest_wait(2);
+	aplic_write(SOURCECFG(EDGE_SRC), SM_EDGE_RISE);
+	aplic_write(TARGET(EDGE_SRC), EDGE_ID);
+	aplic_write(SETIENUM, EDGE_SRC);
+	aplic_write(SOURCECFG(LEVEL_SRC), SM_LEVEL_HIGH);
+	aplic_write(TARGET(LEVEL_SRC), LEVEL_ID);
+	aplic_write(SETIENUM, LEVEL_SRC);
+	aplic_write(DOMAINCFG, BIT(8));		/* IE */
+	GUEST_SYNC(2);				/* KVM_IRQ_LINE: edge, level */
+	guest_wait(4);
+	aplic_write(SETIPNUM, LEVEL_SRC);	/* still asserted: again */
+	guest_wait(5);
+	GUEST_SYNC(3);				/* the level source let go */
+	aplic_write(SETIPNUM, LEVEL_SRC);	/* not asserted: nothing */
+	guest_wait(6);
+	GUEST_DONE();
+}
+
+static int aia_attr(int fd, bool set, u32 group, u64 attr, void *val)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (u64)(unsigned long)val,
+	};
+
+	return ioctl(fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) ?
+	       -errno : 0;
+}
+
+static int cfg_set(int fd, u64 attr, u32 v)
+{
+	return aia_attr(fd, true, AIA_GRP(CONFIG), attr, &v);
+}
+
+static int addr_set(int fd, u64 attr, u64 v)
+{
+	return aia_attr(fd, true, AIA_GRP(ADDR), attr, &v);
+}
+
+static int ctrl_init(int fd)
+{
+	return aia_attr(fd, true, AIA_GRP(CTRL), KVM_DEV_RISCV_AIA_CTRL_INIT,
+			NULL);
+}
+
+static int irq_line(struct kvm_vm *vm, u32 irq, u32 level)
+{
+	struct kvm_irq_level l = { .irq = irq, .level = level };
+
+	return ioctl(vm->fd, KVM_IRQ_LINE, &l) ? -errno : 0;
+}
+
+/* CONFIG rows: an attribute, a value it takes and one it refuses. */
+static const struct {
+	u64 attr;
+	u32 good, bad;
+} cfg_rows[] = {
+	{ CFG(MODE), KVM_DEV_RISCV_AIA_MODE_EMUL, 3 },
+	{ CFG(IDS), NIDS, 64 },
+	{ CFG(IDS), NIDS, 62 },
+	{ CFG(SRCS), NSRCS, KVM_DEV_RISCV_AIA_SRCS_MAX },
+	{ CFG(GROUP_BITS), 0, KVM_DEV_RISCV_AIA_GROUP_BITS_MAX },
+	{ CFG(GROUP_SHIFT), 24, 23 },
+	{ CFG(GROUP_SHIFT), 24, KVM_DEV_RISCV_AIA_GROUP_SHIFT_MAX },
+	{ CFG(HART_BITS), 1, KVM_DEV_RISCV_AIA_HART_BITS_MAX },
+	{ CFG(GUEST_BITS), 0, KVM_DEV_RISCV_AIA_GUEST_BITS_MAX },
+};
+
+/* The attributes before and around CTRL_INIT; returns the device fd. */
+static int test_attributes(struct kvm_vm *vm, int nvcpus)
+{
+	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA);
+	u32 v;
+	u64 a;
+	int i, bad = 0;
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): %d", fd);
+	TEST_ASSERT(__kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA) < 0 &&
+		    errno == EEXIST, "a second AIA device: errno %d", errno);
+	ksft_test_result(!aia_attr(fd, false, AIA_GRP(CONFIG), CFG(GROUP_SHIFT), &v) &&
+			 v == 24, "defaults: GROUP_SHIFT 24 (%u)\n", v);
+	for (i = 0; i < ARRAY_SIZE(cfg_rows); i++) {
+		if (cfg_set(fd, cfg_rows[i].attr, cfg_rows[i].bad) != -EINVAL ||
+		    cfg_set(fd, cfg_rows[i].attr, cfg_rows[i].good)) {
+			ksft_print_msg("CONFIG %lu: %u not EINVAL or %u refused\n",
+				       (unsigned long)cfg_rows[i].attr, cfg_rows[i].bad,
+				       cfg_rows[i].good);
+			bad++;
+		}
+	}
+	bad += cfg_set(fd, 7, 0) != -ENXIO;
+	ksft_test_result(!bad, "CONFIG: every bound EINVAL, a bad attribute ENXIO\n");
+
+	ksft_test_result(addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, APLIC_GPA + 8) == -EINVAL &&
+			 addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(nvcpus), IMSIC_GPA) == -ENXIO &&
+			 addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_MAX, IMSIC_GPA) == -ENXIO,
+			 "ADDR: misaligned EINVAL, no such vCPU ENXIO\n");
+
+	/* An incomplete layout, then whole. */
+	bad = ctrl_init(fd) != -EINVAL;			/* no APLIC, no IMSICs */
+	bad += addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, APLIC_GPA) != 0;
+	bad += ctrl_init(fd) != -EINVAL;			/* no IMSICs */
+	for (i = 0; i < nvcpus; i++)
+		bad += addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(i),
+				IMSIC_GPA + i * 0x1000) != 0;
+	bad += irq_line(vm, EDGE_SRC, 1) != -EBUSY;
+	bad += aia_attr(fd, false, AIA_GRP(APLIC), DOMAINCFG, &v) != -ENODEV;
+	ksft_test_result(!bad,
+			 "CTRL_INIT refuses missing pages; IRQ_LINE EBUSY, GRP_APLIC ENODEV before it\n");
+
+	ksft_test_result(!ctrl_init(fd) && ctrl_init(fd) == -EBUSY &&
+			 cfg_set(fd, CFG(IDS), NIDS) == -EBUSY &&
+			 addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, APLIC_GPA) == -EBUSY,
+			 "CTRL_INIT, then EBUSY for it, CONFIG and ADDR\n");
+	ksft_test_result(irq_line(vm, 0, 1) == -ENODEV &&
+			 irq_line(vm, NSRCS + 1, 1) == -ENODEV &&
+			 !irq_line(vm, NSRCS, 0) &&
+			 aia_attr(fd, false, 9, 0, &a) == -ENXIO,
+			 "IRQ_LINE: sources 0 and SRCS+1 ENODEV, SRCS takes it; unknown group ENXIO\n");
+	return fd;
+}
+
+/* Run until the guest's GUEST_SYNC(@stage), or its end for 0. */
+/*
+ * Two vCPUs behind one IMSIC page: refused at CTRL_INIT, where 6.12
+ * takes it and one file then has two vCPUs.
+ */
+static void test_shared_page(void)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct kvm_vm *vm = vm_create_with_vcpus(2, guest_code, vcpus);
+	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA);
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): %d", errno);
+	TEST_ASSERT(!cfg_set(fd, CFG(HART_BITS), 1) &&
+		    !addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(0), IMSIC_GPA) &&
+		    !addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(1), IMSIC_GPA),
+		    "setting up two vCPUs on one page");
+	ksft_test_result(ctrl_init(fd) == -EINVAL,
+			 "two vCPUs on one IMSIC page: CTRL_INIT EINVAL\n");
+	close(fd);
+	kvm_vm_free(vm);
+}
+
+static void run_to(struct kvm_vcpu *vcpu, u64 stage)
+{
+	struct ucall uc;
+	u64 cmd;
+
+	vcpu_run(vcpu);
+	cmd = rvkvm_sync_or_done(vcpu, &uc);
+	TEST_ASSERT(stage ? cmd == UCALL_SYNC && uc.args[1] == stage :
+			    cmd == UCALL_DONE,
+		    "guest: ucall %lu (%lu), expected stage %lu",
+		    (unsigned long)cmd, (unsigned long)uc.args[1],
+		    (unsigned long)stage);
+}
+
+static int signal_msi(struct kvm_vm *vm, u64 addr, u32 data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (u32)addr, .address_hi = addr >> 32, .data = data,
+	};
+
+	return ioctl(vm->fd, KVM_SIGNAL_MSI, &msi) ? -errno : 0;
+}
+
+/* An irqfd on GSI 100, routed as an MSI of identity @data. */
+static int msi_irqfd(struct kvm_vm *vm, u64 addr, u32 data)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt = { .r.nr = 1 };
+	struct kvm_irqfd irqfd = { .gsi = 100 };
+	int efd = eventfd(0, 0);
+
+	rt.e[0].gsi = 100;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = (u32)addr;
+	rt.e[0].u.msi.address_hi = addr >> 32;
+	rt.e[0].u.msi.data = data;
+	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), "routing: %d", errno);
+	irqfd.fd = efd;
+	TEST_ASSERT(!ioctl(vm->fd, KVM_IRQFD, &irqfd), "KVM_IRQFD: %d", errno);
+	return efd;
+}
+
+int main(void)
+{
+	struct kvm_vcpu *vcpu, *other;
+	u32 got[6] = {}, n, v32;
+	unsigned long ul;
+	struct kvm_vm *vm;
+	int fd, efd;
+
+	ksft_print_header();
+	if (!kvm_check_cap(KVM_CAP_IRQCHIP))
+		ksft_exit_skip("KVM_CAP_IRQCHIP is 0: the host has no Ssaia\n");
+	ksft_set_plan(12);
+	test_shared_page();
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	other = vm_vcpu_add(vm, 1, guest_code);
+	vm_init_vector_tables(vm);
+	vcpu_init_vector_tables(vcpu);
+	vm_install_interrupt_handler(vm, guest_irq);
+	virt_map(vm, APLIC_GPA, APLIC_GPA, KVM_DEV_RISCV_APLIC_SIZE / 0x1000);
+	fd = test_attributes(vm, 2);
+	(void)other;
+
+	run_to(vcpu, 1);
+	ksft_test_result(signal_msi(vm, IMSIC_GPA, 0) == -ENODEV &&
+			 signal_msi(vm, IMSIC_GPA, NIDS + 1) == -EINVAL &&
+			 !signal_msi(vm, IMSIC_GPA + 0x10000, 5),
+			 "KVM_SIGNAL_MSI: identity 0 ENODEV, past IDS EINVAL, to no file 0\n");
+	TEST_ASSERT(!signal_msi(vm, IMSIC_GPA, 5), "KVM_SIGNAL_MSI: %d", errno);
+	efd = msi_irqfd(vm, IMSIC_GPA, 7);
+	TEST_ASSERT(eventfd_write(efd, 1) == 0, "eventfd_write");
+	run_to(vcpu, 2);
+	irq_line(vm, EDGE_SRC, 1);
+	irq_line(vm, EDGE_SRC, 0);
+	irq_line(vm, LEVEL_SRC, 1);
+	run_to(vcpu, 3);
+	irq_line(vm, LEVEL_SRC, 0);
+	run_to(vcpu, 0);
+
+	sync_global_from_guest(vm, claimed);
+	sync_global_from_guest(vm, nclaimed);
+	n = nclaimed;
+	memcpy(got, claimed, sizeof(got));
+	ksft_print_msg("claimed %u: %u %u %u %u %u %u\n", n, got[0], got[1],
+		       got[2], got[3], got[4], got[5]);
+	ksft_test_result(got[0] == 5 && got[1] == 7,
+			 "KVM_SIGNAL_MSI and an irqfd MSI route: identities 5, 7\n");
+	ksft_test_result(got[2] == EDGE_ID && got[3] == LEVEL_ID,
+			 "APLIC: the edge and the level source, by KVM_IRQ_LINE\n");
+	ksft_test_result(got[4] == LEVEL_ID && n == 5,
+			 "APLIC: setipnum again while asserted, not after (%u claims)\n", n);
+	ksft_test_result(!aia_attr(fd, false, AIA_GRP(IMSIC),
+				   KVM_DEV_RISCV_AIA_IMSIC_MKATTR(0, 0x70), &ul) && ul == 1 &&
+			 !aia_attr(fd, false, AIA_GRP(APLIC), TARGET(EDGE_SRC), &v32) &&
+			 v32 == EDGE_ID,
+			 "GRP_IMSIC eidelivery 1, GRP_APLIC target %u\n", v32);
+	close(efd);
+	close(fd);
+	kvm_vm_free(vm);
+	ksft_finished();
+}
