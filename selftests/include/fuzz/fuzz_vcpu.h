@@ -339,6 +339,14 @@ static u64 fz_vm_cap_rule(struct fz_vm *vm, const struct kvm_enable_cap *cap)
 		return FZ_OK;
 	case KVM_CAP_HALT_POLL:
 		return a == (u32)a ? FZ_OK : fz_e(EINVAL);
+	case KVM_CAP_VM_GPA_BITS: {
+		/* Narrows the G-stage, on a VM without vCPUs or memory only. */
+		u64 bits = fz_vm_cap(vm->vm_fd, cap->cap);
+
+		if (!bits || !a)
+			return fz_e(EINVAL);
+		return (a <= bits ? FZ_OK : fz_e(EINVAL)) | fz_e(EBUSY);
+	}
 	case KVM_CAP_DIRTY_LOG_RING:
 	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
 		/* Not offered on RISC-V: the check below makes sure. */
