@@ -145,5 +145,4 @@ void rvkvm_aia_exit(void)
 	if (rvkvm_sgei_irq)
 		free_percpu_irq(rvkvm_sgei_irq, &rvkvm_sgei_dev);
 	rvkvm_sgei_irq = 0;
-	memset(&rvkvm_aia_host, 0, sizeof(rvkvm_aia_host));
 }
