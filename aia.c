@@ -6,10 +6,11 @@
  * interrupt, and a file with an interrupt for a vCPU that is not in the
  * guest raises the SGEI interrupt.
  *
- * Here: what the host has, said once at load, and the SGEI interrupt,
- * taken per CPU and enabled on each hart that runs guests.  The lines'
- * allocator and the kick of their owners come with the IMSIC code that
- * uses them.  Without Ssaia, an IMSIC or guest files, nothing is set up.
+ * Here: what the host has, said once at load; each hart's lines, handed
+ * out to vCPUs (aia_imsic.c moves a vCPU's file between harts); and the
+ * SGEI interrupt, taken per CPU, which tells a line's owner that its
+ * file has an interrupt.  Without Ssaia, an IMSIC or guest files,
+ * nothing is set up.
  */
 #include <rvkvm/rvkvm.h>
 #include <linux/interrupt.h>
@@ -20,6 +21,19 @@
 struct rvkvm_aia_host rvkvm_aia_host __read_mostly;
 static unsigned int rvkvm_sgei_irq;	/* 0: no guest files */
 static DEFINE_PER_CPU(u8, rvkvm_sgei_dev);	/* request_percpu_irq()'s id */
+
+/*
+ * One hart's lines.  Set up once at load for every possible CPU, so that
+ * a hart going offline and back forgets no owner.  The lock is taken
+ * from the SGEI interrupt and from any CPU that releases a line.
+ */
+struct rvkvm_hgei {
+	raw_spinlock_t lock;
+	unsigned long free;			/* lines 1..files */
+	struct kvm_vcpu *owner[BITS_PER_LONG];
+};
+
+static DEFINE_PER_CPU(struct rvkvm_hgei, rvkvm_hgei);
 
 /* GEILEN: the highest line whose hgeie bit sticks, on this hart. */
 static unsigned int rvkvm_geilen(void)
@@ -32,11 +46,99 @@ static unsigned int rvkvm_geilen(void)
 	return lines ? __fls(lines) : 0;
 }
 
-/* A line that fired is disarmed: it wakes its vCPU once. */
+/* A line that fired is disarmed: it tells its owner once. */
 static irqreturn_t rvkvm_sgei(int irq, void *dev_id)
 {
-	csr_clear(CSR_HGEIE, csr_read(CSR_HGEIP) & csr_read(CSR_HGEIE));
+	struct rvkvm_hgei *h = this_cpu_ptr(&rvkvm_hgei);
+	unsigned long fired = csr_read(CSR_HGEIP) & csr_read(CSR_HGEIE);
+	unsigned int line;
+
+	csr_clear(CSR_HGEIE, fired);
+	raw_spin_lock(&h->lock);
+	for_each_set_bit(line, &fired, BITS_PER_LONG)
+		if (h->owner[line])
+			rvkvm_imsic_sgei(h->owner[line]);
+	raw_spin_unlock(&h->lock);
 	return IRQ_HANDLED;
+}
+
+/**
+ * rvkvm_hgei_take() - a free line of this hart for @vcpu's file
+ * @vcpu: the owner, told through rvkvm_imsic_sgei() when its file has
+ *	an interrupt while the line is armed (hgeie)
+ * @pa: set to the file's physical page
+ * @va: set to the host's mapping of that page
+ *
+ * Call with preemption off.  The line starts disarmed.
+ *
+ * Return: the line (hstatus.VGEIN), or 0 if none is free.
+ */
+unsigned int rvkvm_hgei_take(struct kvm_vcpu *vcpu, phys_addr_t *pa,
+			     void __iomem **va)
+{
+	const struct imsic_global_config *gc = imsic_get_global_config();
+	struct rvkvm_hgei *h = this_cpu_ptr(&rvkvm_hgei);
+	const struct imsic_local_config *lc;
+	unsigned long flags;
+	unsigned int line;
+
+	if (!rvkvm_sgei_irq)
+		return 0;
+	raw_spin_lock_irqsave(&h->lock, flags);
+	line = h->free ? __ffs(h->free) : 0;
+	if (line) {
+		__clear_bit(line, &h->free);
+		h->owner[line] = vcpu;
+		csr_clear(CSR_HGEIE, BIT(line));
+	}
+	raw_spin_unlock_irqrestore(&h->lock, flags);
+	if (!line)
+		return 0;
+	lc = this_cpu_ptr(gc->local);
+	*pa = lc->msi_pa + line * IMSIC_MMIO_PAGE_SZ;
+	*va = lc->msi_va + line * IMSIC_MMIO_PAGE_SZ;
+	return line;
+}
+
+/**
+ * rvkvm_hgei_release() - give a line back
+ * @cpu: its hart
+ * @line: the line rvkvm_hgei_take() gave there
+ *
+ * From any CPU: its owner is forgotten at once.  Disarming it and
+ * clearing its file are for the caller, on @cpu.
+ */
+void rvkvm_hgei_release(int cpu, unsigned int line)
+{
+	struct rvkvm_hgei *h = per_cpu_ptr(&rvkvm_hgei, cpu);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&h->lock, flags);
+	h->owner[line] = NULL;
+	__set_bit(line, &h->free);
+	raw_spin_unlock_irqrestore(&h->lock, flags);
+}
+
+/**
+ * rvkvm_hgei_free_here() - has this hart a free line?
+ *
+ * Return: a hint, without the lock: rvkvm_hgei_take() decides.
+ */
+bool rvkvm_hgei_free_here(void)
+{
+	return rvkvm_sgei_irq && READ_ONCE(raw_cpu_ptr(&rvkvm_hgei)->free);
+}
+
+static void rvkvm_hgei_setup(unsigned int files)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct rvkvm_hgei *h = per_cpu_ptr(&rvkvm_hgei, cpu);
+
+		raw_spin_lock_init(&h->lock);
+		h->free = GENMASK(files, 1);
+	}
 }
 
 /**
@@ -126,6 +228,7 @@ int rvkvm_aia_init(void)
 		pr_info("AIA: software interrupt files only: %s\n", why);
 		return 0;
 	}
+	rvkvm_hgei_setup(files);
 	r = rvkvm_sgei_request();
 	if (r) {
 		pr_err("AIA: no SGEI interrupt (%d), not loading\n", r);

@@ -25,12 +25,12 @@ static u32 rvkvm_aia_max_ids(void)
 }
 
 /*
- * Every file is kept in software for now: AUTO resolves to emulation,
- * HWACCEL (hardware guest files only) cannot be had.
+ * HWACCEL (VS-files only) and AUTO (VS-files where a hart has one free)
+ * need a host with guest interrupt files, as in 6.12; EMUL never uses them.
  */
 static bool rvkvm_aia_mode_ok(u32 v)
 {
-	return v != KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+	return v == KVM_DEV_RISCV_AIA_MODE_EMUL || rvkvm_aia_host.files;
 }
 
 /* Identities come in whole eip/eie registers of 64: 63, 127, ... */
@@ -77,7 +77,8 @@ void rvkvm_aia_vm_init(struct kvm *kvm)
 	struct rvkvm_aia *aia = &kvm->arch.aia;
 
 	memset(aia, 0, sizeof(*aia));
-	aia->config[KVM_DEV_RISCV_AIA_CONFIG_MODE] = KVM_DEV_RISCV_AIA_MODE_EMUL;
+	aia->config[KVM_DEV_RISCV_AIA_CONFIG_MODE] = rvkvm_aia_host.files ?
+		KVM_DEV_RISCV_AIA_MODE_AUTO : KVM_DEV_RISCV_AIA_MODE_EMUL;
 	aia->config[KVM_DEV_RISCV_AIA_CONFIG_IDS] = rvkvm_aia_max_ids() - 1;
 	aia->config[KVM_DEV_RISCV_AIA_CONFIG_GROUP_SHIFT] =
 		KVM_DEV_RISCV_AIA_GROUP_SHIFT_MIN;

@@ -1,19 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A vCPU's IMSIC interrupt file, kept in software: eidelivery,
- * eithreshold, and the eip and eie arrays of the identities 1..IDS.
+ * A vCPU's IMSIC interrupt file: eidelivery, eithreshold, and the eip and
+ * eie arrays of the identities 1..IDS.  It lives in one of two places:
  *
- * MSIs reach it as writes to its guest-physical page (a KVM_MMIO_BUS
- * device) and through kvm_set_msi() (irqfd, KVM_SIGNAL_MSI, the APLIC).
- * The guest reaches it through siselect/sireg and stopei, which trap as
- * virtual instructions while the vCPU has no hardware file (VGEIN 0).
- * Its output is the vCPU's VS external interrupt line: raised while
- * delivery is on and some identity is pending, enabled and under the
- * threshold.
+ *  - in software, in struct rvkvm_imsic.  MSIs reach it as writes to its
+ *    guest-physical page (a KVM_MMIO_BUS device) and through
+ *    kvm_set_msi() (irqfd, KVM_SIGNAL_MSI, the APLIC).  The guest's
+ *    siselect/sireg and stopei trap as virtual instructions (VGEIN 0).
+ *    Its output is the vCPU's VS external interrupt line.
+ *  - in a guest interrupt file of the host's IMSIC (a VS-file), on the
+ *    hart the vCPU runs on, while the VM's MODE allows it and that hart
+ *    has a free line.  hstatus.VGEIN selects it, its page is mapped into
+ *    the G-stage at the vCPU's IMSIC address, and the guest's MSIs and
+ *    CSR accesses go to the hardware without an exit.
+ *
+ * The vCPU's thread moves the file before each entry (rvkvm_imsic_update()):
+ * to a VS-file of the hart it is about to run on, or back to software
+ * when that hart has none free.  A move unmaps the old page and flushes
+ * every hart's G-stage TLB first, so no guest store lands in the old file
+ * after its state was read; MSIs from the host go wherever the lock says
+ * the file is.
+ *
+ * While the vCPU is outside the guest, its line is armed (hgeie): an MSI
+ * to the file raises SGEI on that hart, and aia.c's handler disarms the
+ * line and kicks the vCPU (rvkvm_imsic_sgei()).  That is how a vCPU
+ * blocked in WFI, or waiting on another hart, learns of it.
  */
 #include <rvkvm/rvkvm.h>
 #include <rvkvm/aia.h>
 #include <kvm/iodev.h>
+#include <linux/irqchip/riscv-imsic.h>
 
 #define RVKVM_IMSIC_WORDS	(KVM_DEV_RISCV_AIA_IDS_MAX / BITS_PER_LONG)
 
@@ -21,8 +37,21 @@ struct rvkvm_imsic {
 	struct kvm_io_device iodev;	/* the guest-physical MSI page */
 	struct kvm_vcpu *vcpu;
 	u32 nr_ids;			/* identities 1..nr_ids */
-	/* The file; the lock is taken from MSI delivery in atomic context. */
+	bool hw_mode;			/* MODE lets it use VS-files */
+	bool fell_back;			/* in software for want of a line */
+	/* Held by whoever moves the file or reads it where it is. */
+	struct mutex move;
+	/*
+	 * Where the file is: in the fields below while hw_cpu < 0, else in
+	 * VS-file hw_line of hart hw_cpu.  The lock is taken from MSI
+	 * delivery in atomic context.
+	 */
 	raw_spinlock_t lock;
+	int hw_cpu;
+	unsigned int hw_line;
+	void __iomem *hw_va;
+	phys_addr_t hw_pa;
+	bool sgei;			/* the armed line fired */
 	u32 eidelivery;
 	u32 eithreshold;
 	unsigned long eip[RVKVM_IMSIC_WORDS];
@@ -48,10 +77,13 @@ static u32 rvkvm_imsic_top(struct rvkvm_imsic *f)
 	return 0;
 }
 
-/* The vCPU's external interrupt line follows the file; lock held. */
-static void rvkvm_imsic_update(struct rvkvm_imsic *f)
+/*
+ * The vCPU's external interrupt line follows the software file; lock
+ * held.  A VS-file drives the line itself (hgeip), so it stays low then.
+ */
+static void rvkvm_imsic_line(struct rvkvm_imsic *f)
 {
-	bool level = f->eidelivery == 1 && rvkvm_imsic_top(f);
+	bool level = f->hw_cpu < 0 && f->eidelivery == 1 && rvkvm_imsic_top(f);
 
 	if (level != rvkvm_vcpu_irq_level(f->vcpu, IRQ_VS_EXT))
 		rvkvm_vcpu_set_irq(f->vcpu, IRQ_VS_EXT, level);
@@ -64,6 +96,7 @@ static void rvkvm_imsic_update(struct rvkvm_imsic *f)
  */
 static int rvkvm_imsic_raise(struct rvkvm_imsic *f, u32 id)
 {
+	struct kvm_vm_stat *stat = &f->vcpu->kvm->stat;
 	unsigned long flags;
 
 	if (!id)
@@ -71,8 +104,14 @@ static int rvkvm_imsic_raise(struct rvkvm_imsic *f, u32 id)
 	if (id > f->nr_ids)
 		return -EINVAL;
 	raw_spin_lock_irqsave(&f->lock, flags);
-	__set_bit(id, f->eip);
-	rvkvm_imsic_update(f);
+	if (f->hw_cpu >= 0) {
+		writel(id, f->hw_va + IMSIC_MMIO_SETIPNUM_LE);
+		stat->aia_msi_hw++;
+	} else {
+		__set_bit(id, f->eip);
+		rvkvm_imsic_line(f);
+		stat->aia_msi_sw++;
+	}
 	raw_spin_unlock_irqrestore(&f->lock, flags);
 	return 0;
 }
@@ -117,35 +156,188 @@ static unsigned long rvkvm_imsic_word_mask(struct rvkvm_imsic *f, u32 isel)
 	return mask;
 }
 
-/* Read-modify-write of one register under the file's lock. */
+/*
+ * The bits of register @isel that exist: delivery on/off, as many
+ * threshold bits as the largest identity needs, the identities' bits.
+ */
+static unsigned long rvkvm_imsic_reg_mask(struct rvkvm_imsic *f, u32 isel,
+					  bool array)
+{
+	if (array)
+		return rvkvm_imsic_word_mask(f, isel);
+	if (isel == IMSIC_EIDELIVERY)
+		return 1;
+	return BIT(fls(f->nr_ids)) - 1;
+}
+
+/* Read-modify-write of one register of the software file. */
 static int rvkvm_imsic_rmw(struct rvkvm_imsic *f, u32 isel, unsigned long *old,
 			   unsigned long new_val, unsigned long wr_mask)
 {
-	unsigned long flags, *word, mask;
+	unsigned long flags, mask;
 	bool array;
-	u32 *reg;
 	void *p;
 
 	p = rvkvm_imsic_reg(f, isel, &array);
 	if (!p)
 		return -EINVAL;
+	mask = rvkvm_imsic_reg_mask(f, isel, array) & wr_mask;
 	raw_spin_lock_irqsave(&f->lock, flags);
 	if (array) {
-		word = p;
-		mask = rvkvm_imsic_word_mask(f, isel);
+		unsigned long *word = p;
+
 		*old = *word;
-		*word = (*word & ~(wr_mask & mask)) | (new_val & wr_mask & mask);
+		*word = (*word & ~mask) | (new_val & mask);
 	} else {
-		reg = p;
+		u32 *reg = p;
+
 		*old = *reg;
-		new_val = (*reg & ~wr_mask) | (new_val & wr_mask);
-		if (isel == IMSIC_EIDELIVERY)
-			*reg = new_val & 1;
-		else	/* as many bits as the largest identity needs */
-			*reg = new_val & (BIT(fls(f->nr_ids)) - 1);
+		*reg = (*reg & ~mask) | (new_val & mask);
 	}
-	rvkvm_imsic_update(f);
+	rvkvm_imsic_line(f);
 	raw_spin_unlock_irqrestore(&f->lock, flags);
+	return 0;
+}
+
+/* --- VS-files, through hstatus.VGEIN on the hart that has them ---------- */
+
+/* The eip/eie register of 64 identities that starts at identity 64 @n. */
+#define RVKVM_EIP(n)	(IMSIC_EIP0 + 2 * (n))
+#define RVKVM_EIE(n)	(IMSIC_EIE0 + 2 * (n))
+
+/* Registers of 64 identities that cover identities 0..@ids. */
+static unsigned int rvkvm_imsic_words(u32 ids)
+{
+	return ids / BITS_PER_LONG + 1;
+}
+
+/* Make VS-file @line what vsiselect/vsireg reach; interrupts off. */
+static unsigned long rvkvm_vsfile_select(unsigned int line, unsigned long *sel)
+{
+	unsigned long hstatus = csr_read(CSR_HSTATUS);
+
+	csr_write(CSR_HSTATUS, (hstatus & ~HSTATUS_VGEIN) |
+			       ((unsigned long)line << HSTATUS_VGEIN_SHIFT));
+	*sel = csr_read(CSR_VSISELECT);	/* a loaded guest's own */
+	return hstatus;
+}
+
+static void rvkvm_vsfile_deselect(unsigned long hstatus, unsigned long sel)
+{
+	csr_write(CSR_VSISELECT, sel);
+	csr_write(CSR_HSTATUS, hstatus);
+}
+
+static unsigned long rvkvm_vsfile_rmw(u32 isel, unsigned long new_val,
+				      unsigned long mask)
+{
+	unsigned long old;
+
+	csr_write(CSR_VSISELECT, isel);
+	old = csr_read(CSR_VSIREG);
+	if (mask)
+		csr_write(CSR_VSIREG, (old & ~mask) | (new_val & mask));
+	return old;
+}
+
+/*
+ * Software file into VS-file hw_line of this hart; lock held.  Every
+ * register of the VS-file is written, those past this VM's identities
+ * with zero, so nothing of an earlier owner is left in it.
+ */
+static void rvkvm_vsfile_fill(struct rvkvm_imsic *f)
+{
+	unsigned int n, mine = rvkvm_imsic_words(f->nr_ids);
+	unsigned int all = rvkvm_imsic_words(imsic_get_global_config()->nr_guest_ids);
+	unsigned long hstatus, sel;
+
+	hstatus = rvkvm_vsfile_select(f->hw_line, &sel);
+	rvkvm_vsfile_rmw(IMSIC_EIDELIVERY, 0, -1UL);
+	for (n = 0; n < all; n++) {
+		rvkvm_vsfile_rmw(RVKVM_EIE(n), n < mine ? f->eie[n] : 0, -1UL);
+		rvkvm_vsfile_rmw(RVKVM_EIP(n), n < mine ? f->eip[n] : 0, -1UL);
+		if (n < mine)
+			f->eip[n] = 0;
+	}
+	rvkvm_vsfile_rmw(IMSIC_EITHRESHOLD, f->eithreshold, -1UL);
+	rvkvm_vsfile_rmw(IMSIC_EIDELIVERY, f->eidelivery, -1UL);
+	rvkvm_vsfile_deselect(hstatus, sel);
+}
+
+/*
+ * VS-file hw_line of this hart back into the software file, on that hart
+ * (smp_call_function_single()): pending identities add to those that
+ * arrived meanwhile; the line is disarmed and delivery turned off.
+ */
+static void rvkvm_vsfile_drain(void *arg)
+{
+	struct rvkvm_imsic *f = arg;
+	unsigned int n, mine = rvkvm_imsic_words(f->nr_ids);
+	unsigned long hstatus, sel, flags, m;
+
+	raw_spin_lock_irqsave(&f->lock, flags);
+	hstatus = rvkvm_vsfile_select(f->hw_line, &sel);
+	f->eidelivery = rvkvm_vsfile_rmw(IMSIC_EIDELIVERY, 0, -1UL) & 1;
+	f->eithreshold = rvkvm_vsfile_rmw(IMSIC_EITHRESHOLD, 0, 0) &
+			 rvkvm_imsic_reg_mask(f, IMSIC_EITHRESHOLD, false);
+	for (n = 0; n < mine; n++) {
+		m = rvkvm_imsic_word_mask(f, RVKVM_EIP(n));
+		f->eie[n] = rvkvm_vsfile_rmw(RVKVM_EIE(n), 0, 0) & m;
+		f->eip[n] |= rvkvm_vsfile_rmw(RVKVM_EIP(n), 0, -1UL) & m;
+	}
+	rvkvm_vsfile_deselect(hstatus, sel);
+	csr_clear(CSR_HGEIE, BIT(f->hw_line));
+	rvkvm_imsic_line(f);
+	raw_spin_unlock_irqrestore(&f->lock, flags);
+}
+
+/* One register of a VS-file, on its hart: GRP_IMSIC while it is there. */
+struct rvkvm_vsfile_access {
+	struct rvkvm_imsic *f;
+	u32 isel;
+	unsigned long val, mask;
+};
+
+static void rvkvm_vsfile_access(void *arg)
+{
+	struct rvkvm_vsfile_access *a = arg;
+	unsigned long hstatus, sel, flags;
+
+	local_irq_save(flags);
+	hstatus = rvkvm_vsfile_select(a->f->hw_line, &sel);
+	a->val = rvkvm_vsfile_rmw(a->isel, a->val, a->mask);
+	rvkvm_vsfile_deselect(hstatus, sel);
+	local_irq_restore(flags);
+}
+
+/*
+ * Register @isel of the file, wherever it is; f->move held, so it stays.
+ * A register past the last identity is never read from a VS-file: the
+ * hart may not implement it.
+ */
+static int rvkvm_imsic_access(struct rvkvm_imsic *f, u32 isel,
+			      unsigned long *old, unsigned long new_val,
+			      unsigned long wr_mask)
+{
+	struct rvkvm_vsfile_access a = { .f = f, .isel = isel, .val = new_val };
+	bool array;
+	int r;
+
+	lockdep_assert_held(&f->move);
+	if (f->hw_cpu < 0)
+		return rvkvm_imsic_rmw(f, isel, old, new_val, wr_mask);
+	if (!rvkvm_imsic_reg(f, isel, &array))
+		return -EINVAL;
+	a.mask = rvkvm_imsic_reg_mask(f, isel, array);
+	if (!a.mask) {
+		*old = 0;
+		return 0;
+	}
+	a.mask &= wr_mask;
+	r = smp_call_function_single(f->hw_cpu, rvkvm_vsfile_access, &a, 1);
+	if (r)
+		return r;
+	*old = a.val & rvkvm_imsic_reg_mask(f, isel, array);
 	return 0;
 }
 
@@ -186,7 +378,9 @@ int rvkvm_imsic_attr(struct kvm_vcpu *vcpu, u32 isel, unsigned long *val,
 	f = vcpu->arch.vaia.imsic;
 	if (!f)		/* a vCPU made after CTRL_INIT has no file */
 		return -ENODEV;
-	r = rvkvm_imsic_rmw(f, isel, &old, *val, write ? -1UL : 0);
+	mutex_lock(&f->move);
+	r = rvkvm_imsic_access(f, isel, &old, *val, write ? -1UL : 0);
+	mutex_unlock(&f->move);
 	if (!r && !write)
 		*val = old;
 	return r;
@@ -209,8 +403,8 @@ static struct rvkvm_imsic *rvkvm_imsic_of(struct kvm_vcpu *vcpu)
  * @new_val: the value to write
  * @wr_mask: the bits to write
  *
- * siselect selects: the interrupt file's registers here; anything else
- * is no register.  Without the in-kernel AIA, userspace emulates it.
+ * siselect selects: the interrupt file's registers here (while the file
+ * is in software); anything else is no register.
  *
  * Return: RVKVM_RESUME, RVKVM_TO_USER, or -EINVAL (illegal instruction).
  */
@@ -254,7 +448,7 @@ int rvkvm_imsic_csr_stopei(struct kvm_vcpu *vcpu, unsigned int csr,
 	*val = id ? (id << TOPEI_ID_SHIFT) | id : 0;
 	if (wr_mask && id) {
 		__clear_bit(id, f->eip);
-		rvkvm_imsic_update(f);
+		rvkvm_imsic_line(f);
 	}
 	raw_spin_unlock_irqrestore(&f->lock, flags);
 	return RVKVM_RESUME;
@@ -317,9 +511,206 @@ int rvkvm_imsic_deliver(struct kvm *kvm, u64 addr, u32 data)
 	unsigned long i;
 
 	kvm_for_each_vcpu(i, vcpu, kvm)
-		if (vcpu->arch.vaia.imsic_addr == (addr & PAGE_MASK))
+		if (vcpu->arch.vaia.imsic_addr == (addr & PAGE_MASK) &&
+		    vcpu->arch.vaia.imsic)
 			return rvkvm_imsic_raise(vcpu->arch.vaia.imsic, data);
+	kvm->stat.aia_msi_dropped++;
 	return 0;
+}
+
+/* --- Moving the file between software and the harts' VS-files --------- */
+
+/* hstatus.VGEIN of the guest's next entries. */
+static void rvkvm_imsic_set_vgein(struct kvm_vcpu *vcpu, unsigned int line)
+{
+	unsigned long *h = &vcpu->arch.guest.hstatus;
+
+	*h = (*h & ~HSTATUS_VGEIN) | ((unsigned long)line << HSTATUS_VGEIN_SHIFT);
+}
+
+/*
+ * VS-file to software.  The page leaves the G-stage first, and every
+ * hart's TLB with it, so no guest store reaches the VS-file after it was
+ * read; host MSIs go to software from the switch of hw_cpu on.
+ */
+static void rvkvm_imsic_hw_out(struct rvkvm_imsic *f)
+{
+	struct kvm_vcpu *vcpu = f->vcpu;
+	unsigned long flags;
+	int cpu = f->hw_cpu;
+
+	rvkvm_gstage_unmap_device(vcpu->kvm, vcpu->arch.vaia.imsic_addr);
+	raw_spin_lock_irqsave(&f->lock, flags);
+	f->hw_cpu = -1;
+	raw_spin_unlock_irqrestore(&f->lock, flags);
+	rvkvm_imsic_set_vgein(vcpu, 0);
+	/* An offline hart kept its file; the next owner's fill clears it. */
+	smp_call_function_single(cpu, rvkvm_vsfile_drain, f, 1);
+	rvkvm_hgei_release(cpu, f->hw_line);
+	WRITE_ONCE(f->sgei, false);
+}
+
+/*
+ * Software to a VS-file of this hart, if one is free; preemption off.
+ * The line starts armed: the vCPU is outside the guest.
+ */
+static bool rvkvm_imsic_hw_in(struct rvkvm_imsic *f)
+{
+	struct kvm_vcpu *vcpu = f->vcpu;
+	void __iomem *va;
+	unsigned long flags;
+	unsigned int line;
+	phys_addr_t pa;
+
+	line = rvkvm_hgei_take(vcpu, &pa, &va);
+	if (!line)
+		return false;
+	raw_spin_lock_irqsave(&f->lock, flags);
+	f->hw_line = line;
+	f->hw_va = va;
+	f->hw_pa = pa;
+	rvkvm_vsfile_fill(f);
+	f->hw_cpu = smp_processor_id();
+	csr_set(CSR_HGEIE, BIT(line));
+	raw_spin_unlock_irqrestore(&f->lock, flags);
+	rvkvm_imsic_set_vgein(vcpu, line);
+	/* The VS-file drives the line from now on. */
+	rvkvm_vcpu_set_irq(vcpu, IRQ_VS_EXT, false);
+	return true;
+}
+
+/* HWACCEL and no VS-file on this hart: the entry fails, as in 6.12. */
+static int rvkvm_imsic_no_file(struct kvm_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_entry_failure_reason = CSR_HSTATUS;
+	run->fail_entry.cpu = raw_smp_processor_id();
+	return RVKVM_TO_USER;
+}
+
+/* Move the file to this hart's VS-files, or to software; f->move held. */
+static int rvkvm_imsic_move(struct rvkvm_imsic *f)
+{
+	struct kvm_vcpu *vcpu = f->vcpu;
+	struct kvm *kvm = vcpu->kvm;
+	bool in;
+
+	if (f->hw_cpu >= 0)
+		rvkvm_imsic_hw_out(f);
+	scoped_guard(preempt)
+		in = rvkvm_imsic_hw_in(f);
+	if (!in) {
+		if (!f->fell_back)
+			kvm->stat.aia_vsfile_fallbacks++;
+		f->fell_back = true;
+		if (kvm->arch.aia.config[KVM_DEV_RISCV_AIA_CONFIG_MODE] ==
+		    KVM_DEV_RISCV_AIA_MODE_HWACCEL)
+			return rvkvm_imsic_no_file(vcpu);
+		return RVKVM_RESUME;
+	}
+	f->fell_back = false;
+	kvm->stat.aia_vsfile_moves++;
+	/* Until the page is mapped, the guest's stores exit and get here. */
+	if (rvkvm_gstage_map_device(vcpu, vcpu->arch.vaia.imsic_addr, f->hw_pa))
+		pr_info_ratelimited("vCPU %d: IMSIC page not mapped, MSIs exit\n",
+				    vcpu->vcpu_id);
+	return RVKVM_RESUME;
+}
+
+/**
+ * rvkvm_imsic_update() - put the file where the vCPU is about to run
+ * @vcpu: the vCPU, in its run loop, preemptible
+ *
+ * A file in a VS-file of another hart comes here; a file in software
+ * goes to a VS-file when this hart has a free one.  rvkvm_imsic_enter()
+ * checks again with interrupts off.
+ *
+ * Return: RVKVM_RESUME, or RVKVM_TO_USER with KVM_EXIT_FAIL_ENTRY when
+ * MODE is HWACCEL and this hart has no free VS-file.
+ */
+int rvkvm_imsic_update(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+	int cpu = raw_smp_processor_id(), r;
+
+	if (!f || !f->hw_mode || READ_ONCE(f->hw_cpu) == cpu)
+		return RVKVM_RESUME;
+	if (f->hw_cpu < 0 && f->fell_back && !rvkvm_hgei_free_here())
+		return RVKVM_RESUME;
+	mutex_lock(&f->move);
+	r = rvkvm_imsic_move(f);
+	mutex_unlock(&f->move);
+	return r;
+}
+
+/**
+ * rvkvm_imsic_enter() - the file is where the guest is about to run
+ * @vcpu: the vCPU, interrupts off, right before entry
+ *
+ * Disarms the line: the guest takes its interrupts itself.
+ *
+ * Return: false if the file is in another hart's VS-file (the vCPU
+ * moved since rvkvm_imsic_update()): go round the run loop again.
+ */
+bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+
+	if (!f || f->hw_cpu < 0)
+		return true;
+	if (f->hw_cpu != smp_processor_id())
+		return false;
+	csr_clear(CSR_HGEIE, BIT(f->hw_line));
+	WRITE_ONCE(f->sgei, false);
+	return true;
+}
+
+/**
+ * rvkvm_imsic_exit() - arm the line again, right after an exit
+ * @vcpu: the vCPU, interrupts off, on the hart it ran on
+ */
+void rvkvm_imsic_exit(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+
+	if (f && f->hw_cpu >= 0)
+		csr_set(CSR_HGEIE, BIT(f->hw_line));
+}
+
+/**
+ * rvkvm_imsic_sgei() - @vcpu's armed line fired (aia.c, SGEI handler)
+ * @vcpu: the line's owner
+ */
+void rvkvm_imsic_sgei(struct kvm_vcpu *vcpu)
+{
+	WRITE_ONCE(vcpu->arch.vaia.imsic->sgei, true);
+	kvm_vcpu_kick(vcpu);
+}
+
+/**
+ * rvkvm_imsic_pending() - has the VS-file an interrupt for the guest?
+ * @vcpu: the vCPU, in its thread, outside the guest
+ *
+ * On the file's hart hgeip tells; elsewhere the armed line has fired.
+ *
+ * Return: true if it is pending and the guest enabled external ones.
+ */
+bool rvkvm_imsic_pending(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+	int cpu;
+
+	if (!f || !(vcpu->arch.csr.vsie & BIT(IRQ_S_EXT)))
+		return false;
+	guard(preempt)();
+	cpu = READ_ONCE(f->hw_cpu);
+	if (cpu < 0)
+		return false;	/* the VS external line says it */
+	if (cpu == smp_processor_id())
+		return csr_read(CSR_HGEIP) & BIT(f->hw_line);
+	return READ_ONCE(f->sgei);
 }
 
 /**
@@ -339,6 +730,10 @@ int rvkvm_imsic_create(struct kvm_vcpu *vcpu)
 		return -ENOMEM;
 	f->vcpu = vcpu;
 	f->nr_ids = rvkvm_aia_cfg(kvm, KVM_DEV_RISCV_AIA_CONFIG_IDS);
+	f->hw_mode = rvkvm_aia_cfg(kvm, KVM_DEV_RISCV_AIA_CONFIG_MODE) !=
+		     KVM_DEV_RISCV_AIA_MODE_EMUL;
+	f->hw_cpu = -1;
+	mutex_init(&f->move);
 	raw_spin_lock_init(&f->lock);
 	kvm_iodevice_init(&f->iodev, &rvkvm_imsic_io_ops);
 	mutex_lock(&kvm->slots_lock);
@@ -347,6 +742,7 @@ int rvkvm_imsic_create(struct kvm_vcpu *vcpu)
 				    KVM_DEV_RISCV_IMSIC_SIZE, &f->iodev);
 	mutex_unlock(&kvm->slots_lock);
 	if (r) {
+		mutex_destroy(&f->move);
 		kfree(f);
 		return r;
 	}
@@ -358,8 +754,9 @@ int rvkvm_imsic_create(struct kvm_vcpu *vcpu)
  * rvkvm_imsic_destroy() - free a vCPU's file
  * @vcpu: the vCPU
  *
- * At VM destruction the bus went first and took the page with it;
- * after a failed CTRL_INIT the page is unregistered here.
+ * At VM destruction the bus went first and took the page with it, and
+ * the G-stage goes with the VM; a VS-file is given back here.  After a
+ * failed CTRL_INIT the page is unregistered here.
  */
 void rvkvm_imsic_destroy(struct kvm_vcpu *vcpu)
 {
@@ -368,11 +765,16 @@ void rvkvm_imsic_destroy(struct kvm_vcpu *vcpu)
 
 	if (!f)
 		return;
+	if (f->hw_cpu >= 0) {
+		smp_call_function_single(f->hw_cpu, rvkvm_vsfile_drain, f, 1);
+		rvkvm_hgei_release(f->hw_cpu, f->hw_line);
+	}
 	if (!rvkvm_aia_ready(kvm)) {
 		mutex_lock(&kvm->slots_lock);
 		kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &f->iodev);
 		mutex_unlock(&kvm->slots_lock);
 	}
 	vcpu->arch.vaia.imsic = NULL;
+	mutex_destroy(&f->move);
 	kfree(f);
 }

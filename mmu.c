@@ -603,6 +603,52 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 	return rvkvm_fault_install(vcpu, slot, gpa, &f, level, seq);
 }
 
+/* --- Device pages ------------------------------------------------------ */
+
+/**
+ * rvkvm_gstage_map_device() - map one guest page to a host device page
+ * @vcpu: the vCPU whose table cache pays for the walk, in its thread
+ * @gpa: the guest page
+ * @pa: the host page (an IMSIC guest interrupt file), outside host RAM
+ *
+ * No memslot is behind @gpa, so the MMU notifier never sees this leaf;
+ * rvkvm_gstage_unmap_device() takes it away again.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int rvkvm_gstage_map_device(struct kvm_vcpu *vcpu, gpa_t gpa, phys_addr_t pa)
+{
+	struct kvm_mmu_memory_cache *mc = &vcpu->arch.mmu_cache;
+	struct kvm *kvm = vcpu->kvm;
+	int r;
+
+	mc->gfp_zero = __GFP_ZERO;
+	r = kvm_mmu_topup_memory_cache(mc, kvm->arch.gstage_levels);
+	if (r)
+		return r;
+	spin_lock(&kvm->mmu_lock);
+	r = rvkvm_map(kvm, mc, gpa & PAGE_MASK, PHYS_PFN(pa), 0,
+		      RVKVM_PTE_R | RVKVM_PTE_W);
+	/* As after a fault: this hart may cache the missing translation. */
+	rvkvm_local_hfence_gvma_vmid_gpa(rvkvm_vmid_hw(kvm), gpa & PAGE_MASK,
+					 PAGE_SIZE);
+	spin_unlock(&kvm->mmu_lock);
+	return r < 0 ? r : 0;
+}
+
+/**
+ * rvkvm_gstage_unmap_device() - take a device page's leaf away
+ * @kvm: the VM
+ * @gpa: the guest page
+ *
+ * No hart translates through the old leaf once this returns.
+ */
+void rvkvm_gstage_unmap_device(struct kvm *kvm, gpa_t gpa)
+{
+	gpa &= PAGE_MASK;
+	rvkvm_range_and_flush(kvm, gpa, gpa + PAGE_SIZE, rvkvm_leaf_clear);
+}
+
 /* --- VM and vCPU lifetime ----------------------------------------------- */
 
 /**

@@ -35,6 +35,8 @@ const struct kvm_stats_header kvm_vcpu_stats_header =
 static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
+	/* The IMSIC file stays in its VS-file (aia_imsic.c). */
+	unsigned long vgein = a->guest.hstatus & HSTATUS_VGEIN;
 
 	memset(&a->guest, 0, sizeof(a->guest));
 	memset(&a->csr, 0, sizeof(a->csr));
@@ -42,7 +44,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	a->guest.sstatus = SR_SPP | SR_SPIE;
 	/* cycle, time and instret readable from VU, as firmware leaves them. */
 	a->guest.scounteren = 0x7;
-	a->guest.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW;
+	a->guest.hstatus = HSTATUS_SPV | HSTATUS_SPVP | HSTATUS_VTW | vgein;
 	if (IS_ENABLED(CONFIG_64BIT))
 		a->guest.hstatus |= 2UL << HSTATUS_VSXL_SHIFT;
 	rvkvm_vcpu_irq_reset(vcpu);
@@ -317,7 +319,7 @@ void kvm_arch_vcpu_unblocking(struct kvm_vcpu *vcpu)
 int kvm_arch_vcpu_runnable(struct kvm_vcpu *vcpu)
 {
 	return !READ_ONCE(vcpu->arch.power_off) &&
-	       rvkvm_vcpu_irq_deliverable(vcpu);
+	       (rvkvm_vcpu_irq_deliverable(vcpu) || rvkvm_imsic_pending(vcpu));
 }
 
 /**
@@ -554,7 +556,7 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	 */
 	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
 	if (!rvkvm_vcpu_tlb_enter(vcpu) || kvm_request_pending(vcpu) ||
-	    xfer_to_guest_mode_work_pending()) {
+	    xfer_to_guest_mode_work_pending() || !rvkvm_imsic_enter(vcpu)) {
 		/* Nothing ran: no access to order before the mode. */
 		smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
@@ -570,6 +572,7 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	vcpu->stat.exits++;
 	vcpu->arch.ran_once = true;
 	rvkvm_vcpu_sync_irqs(vcpu);
+	rvkvm_imsic_exit(vcpu);
 
 	/* A host interrupt that ended the run is taken here, as guest time. */
 	local_irq_enable();
@@ -660,6 +663,9 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 			break;
 		rvkvm_vmid_update(vcpu);
 		r = rvkvm_vcpu_requests(vcpu);
+		if (r != RVKVM_RESUME)
+			break;
+		r = rvkvm_imsic_update(vcpu);
 		if (r != RVKVM_RESUME)
 			break;
 		if (!rvkvm_vcpu_run_once(vcpu)) {

@@ -9,12 +9,10 @@
  * Smstateen never touches these CSRs (they would be illegal instructions
  * there) and pays nothing for them.
  *
- * Only CSR state lives here.  The in-kernel AIA irqchip (APLIC, IMSIC
- * guest files, guest external interrupt lines) does not exist yet; its
- * aia_*.c files will hook in at rvkvm_aia_vcpu_load()/put() (taking and
- * releasing a guest file through hstatus.VGEIN), at
- * rvkvm_aia_enable_cpu() (the SGEI interrupt), and in the CSR emulation
- * table of vcpu_insn.c (stopei, sireg).
+ * Only CSR state lives here.  The in-kernel AIA irqchip is in aia*.c:
+ * its IMSIC files take the guest's sireg/stopei through the CSR table of
+ * vcpu_insn.c, and hstatus.VGEIN and hgeie through the run loop
+ * (aia_imsic.c).
  */
 #include <rvkvm/rvkvm.h>
 #include <linux/bitfield.h>

@@ -4,8 +4,14 @@
  */
 #include <rvkvm/rvkvm.h>
 
+#define RVKVM_VM_COUNTER(name)	STATS_DESC_COUNTER(VM, name)
+
+/* In struct kvm_vm_stat's order. */
 const struct kvm_stats_desc kvm_vm_stats_desc[] = {
-	KVM_GENERIC_VM_STATS()
+	KVM_GENERIC_VM_STATS(),
+	RVKVM_VM_COUNTER(aia_msi_hw), RVKVM_VM_COUNTER(aia_msi_sw),
+	RVKVM_VM_COUNTER(aia_msi_dropped),
+	RVKVM_VM_COUNTER(aia_vsfile_moves), RVKVM_VM_COUNTER(aia_vsfile_fallbacks),
 };
 
 const struct kvm_stats_header kvm_vm_stats_header =

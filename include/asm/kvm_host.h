@@ -57,6 +57,10 @@
 
 struct kvm_vm_stat {
 	struct kvm_vm_stat_generic generic;
+	/* In-kernel AIA: MSIs into VS-files and software files, or lost */
+	u64 aia_msi_hw, aia_msi_sw, aia_msi_dropped;
+	/* Files moved into a VS-file; falls back to software for want of one */
+	u64 aia_vsfile_moves, aia_vsfile_fallbacks;
 };
 
 /*

@@ -21,6 +21,12 @@ static inline bool rvkvm_aia_ready(const struct kvm *kvm)
 	return smp_load_acquire(&kvm->arch.aia.ready);
 }
 
+/* A vCPU's IMSIC file, once the chip is ready; NULL without one. */
+static inline struct rvkvm_imsic *rvkvm_vcpu_imsic(struct kvm_vcpu *vcpu)
+{
+	return rvkvm_aia_ready(vcpu->kvm) ? vcpu->arch.vaia.imsic : NULL;
+}
+
 /* aia_device.c */
 int rvkvm_aia_register(void);
 void rvkvm_aia_unregister(void);
@@ -40,6 +46,11 @@ int rvkvm_imsic_deliver(struct kvm *kvm, u64 addr, u32 data);
 int rvkvm_imsic_attr(struct kvm_vcpu *vcpu, u32 isel, unsigned long *val,
 		     bool write);
 bool rvkvm_imsic_isel_valid(struct kvm_vcpu *vcpu, u32 isel);
+int rvkvm_imsic_update(struct kvm_vcpu *vcpu);
+bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu);
+void rvkvm_imsic_exit(struct kvm_vcpu *vcpu);
+void rvkvm_imsic_sgei(struct kvm_vcpu *vcpu);
+bool rvkvm_imsic_pending(struct kvm_vcpu *vcpu);
 int rvkvm_imsic_csr_sireg(struct kvm_vcpu *vcpu, unsigned int csr,
 			  unsigned long *val, unsigned long new_val,
 			  unsigned long wr_mask);

@@ -98,6 +98,10 @@ int rvkvm_aia_init(void);
 void rvkvm_aia_exit(void);
 void rvkvm_hgei_enable_cpu(void);
 void rvkvm_hgei_disable_cpu(void);
+unsigned int rvkvm_hgei_take(struct kvm_vcpu *vcpu, phys_addr_t *pa,
+			     void __iomem **va);
+void rvkvm_hgei_release(int cpu, unsigned int line);
+bool rvkvm_hgei_free_here(void);
 
 /* vcpu_aia.c */
 void rvkvm_aia_enable_cpu(void);
@@ -197,6 +201,8 @@ int rvkvm_gstage_set_gpa_bits(struct kvm *kvm, unsigned long bits);
 int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 		       bool exec);
 void rvkvm_gstage_load_hgatp(struct kvm_vcpu *vcpu);
+int rvkvm_gstage_map_device(struct kvm_vcpu *vcpu, gpa_t gpa, phys_addr_t pa);
+void rvkvm_gstage_unmap_device(struct kvm *kvm, gpa_t gpa);
 void rvkvm_gstage_vcpu_free(struct kvm_vcpu *vcpu);
 
 /* vmid.c */
