@@ -403,8 +403,10 @@ static struct rvkvm_imsic *rvkvm_imsic_of(struct kvm_vcpu *vcpu)
  * @new_val: the value to write
  * @wr_mask: the bits to write
  *
- * siselect selects: the interrupt file's registers here (while the file
- * is in software); anything else is no register.
+ * siselect selects: the interrupt file's registers (while the file is
+ * in software), or the iprio array, which traps with a VS-file too.
+ * Every iprio byte is read-only zero, which the AIA allows: the guest's
+ * interrupts keep their default order.  Anything else is no register.
  *
  * Return: RVKVM_RESUME, RVKVM_TO_USER, or -EINVAL (illegal instruction).
  */
@@ -418,6 +420,12 @@ int rvkvm_imsic_csr_sireg(struct kvm_vcpu *vcpu, unsigned int csr,
 	if (!f)
 		return -EINVAL;
 	isel = csr_read(CSR_VSISELECT);
+	if (isel >= ISELECT_IPRIO0 && isel <= ISELECT_IPRIO15) {
+		if (IS_ENABLED(CONFIG_64BIT) && (isel & 1))
+			return -EINVAL;	/* no odd registers on RV64 */
+		*val = 0;
+		return RVKVM_RESUME;
+	}
 	if (rvkvm_imsic_rmw(f, isel, val, new_val, wr_mask))
 		return -EINVAL;
 	return RVKVM_RESUME;
