@@ -7,13 +7,19 @@
  * incomplete or clashing layout, then EBUSY for configuration after it;
  * KVM_IRQ_LINE before and after INIT and for sources that do not exist.
  *
- * A guest then programs its IMSIC file through siselect/sireg, enables
+ * A guest writes and reads its iprio0 (siselect 0x30, which always
+ * traps), then programs its IMSIC file through siselect/sireg, enables
  * external interrupts, and claims each identity through stopei in its
  * handler.  MSIs arrive through KVM_SIGNAL_MSI, through an irqfd on an
  * MSI route, and from the APLIC, which the guest programs over MMIO: an
  * edge source raised with KVM_IRQ_LINE, and a level source that asks
  * again through setipnum while it is still asserted, and no more once
  * it is not.  GRP_IMSIC and GRP_APLIC show the state the guest left.
+ *
+ * -m emul|hwaccel|auto sets the device's MODE first (default: the
+ * module's own).  With hwaccel or auto the guest's file is a VS-file of
+ * the host's IMSIC, and GRP_IMSIC reaches it on its hart; the VM's
+ * counters, where the module has them, must show where the MSIs went.
  *
  * Skips where the host has no Ssaia (KVM_CAP_IRQCHIP 0).
  */
@@ -41,9 +47,12 @@
 #define EDGE_ID		9
 #define LEVEL_ID	10
 
+static int aia_mode = -1;	/* -m */
+
 /* Guest: the identities claimed, in order. */
 static u32 claimed[16];
 static u32 nclaimed;
+static unsigned long iprio0 = ~0UL;	/* iprio0 after writing it */
 
 static void guest_irq(struct rvkvm_ex_regs *regs)
 {
@@ -78,6 +87,8 @@ static void guest_wait(u32 n)
 
 static void guest_code(void)
 {
+	isel_write(0x30, 0x0101010101010101UL);	/* iprio0: traps, emulated */
+	iprio0 = csr_read(CSR_SIREG);
 	isel_write(0x70, 1);			/* eidelivery */
 	isel_write(0x72, 0);			/* eithreshold */
 	isel_write(0xc0, ~1UL);			/* eie0: identities 1..63 */
@@ -175,6 +186,9 @@ static int test_attributes(struct kvm_vm *vm, int nvcpus)
 	}
 	bad += cfg_set(fd, 7, 0) != -ENXIO;
 	ksft_test_result(!bad, "CONFIG: every bound EINVAL, a bad attribute ENXIO\n");
+	if (aia_mode >= 0)
+		TEST_ASSERT(!cfg_set(fd, CFG(MODE), aia_mode), "MODE %d refused",
+			    aia_mode);
 
 	ksft_test_result(addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, APLIC_GPA + 8) == -EINVAL &&
 			 addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(nvcpus), IMSIC_GPA) == -ENXIO &&
@@ -271,18 +285,60 @@ static int msi_irqfd(struct kvm_vm *vm, u64 addr, u32 data)
 	return efd;
 }
 
-int main(void)
+/* Where the MSIs went, by the VM's counters (rvkvm's; not Debian's). */
+static void check_counters(struct kvm_vm *vm)
+{
+	u64 hw = -1ULL, sw = -1ULL, moves = -1ULL;
+	bool emul = aia_mode == KVM_DEV_RISCV_AIA_MODE_EMUL;
+
+	__vm_get_stat(vm, "aia_msi_hw", &hw, 1);
+	__vm_get_stat(vm, "aia_msi_sw", &sw, 1);
+	__vm_get_stat(vm, "aia_vsfile_moves", &moves, 1);
+	if (hw == -1ULL || aia_mode < 0) {
+		ksft_test_result_skip("the module has no AIA counters, or no -m\n");
+		return;
+	}
+	ksft_print_msg("MSIs in VS-files %lu, in software %lu, moves %lu\n",
+		       (unsigned long)hw, (unsigned long)sw,
+		       (unsigned long)moves);
+	ksft_test_result(emul ? !hw && !moves && sw >= 2 : hw >= 2 && moves >= 1,
+			 "counters: MSIs went to %s files\n",
+			 emul ? "software" : "VS-");
+}
+
+/* GRP_IMSIC: eie of identities 1..63 written and read back exactly. */
+static bool eie_round_trip(int fd)
+{
+	u64 attr = KVM_DEV_RISCV_AIA_IMSIC_MKATTR(0, 0xc0);
+	unsigned long want = 0x5555555555555554UL, saved, got = 0;
+
+	if (aia_attr(fd, false, AIA_GRP(IMSIC), attr, &saved) ||
+	    aia_attr(fd, true, AIA_GRP(IMSIC), attr, &want) ||
+	    aia_attr(fd, false, AIA_GRP(IMSIC), attr, &got) ||
+	    aia_attr(fd, true, AIA_GRP(IMSIC), attr, &saved))
+		return false;
+	return got == want;
+}
+
+int main(int argc, char **argv)
 {
 	struct kvm_vcpu *vcpu, *other;
 	u32 got[6] = {}, n, v32;
 	unsigned long ul;
 	struct kvm_vm *vm;
-	int fd, efd;
+	int fd, efd, opt;
 
+	while ((opt = getopt(argc, argv, "m:")) != -1) {
+		aia_mode = !strcmp(optarg, "emul") ? KVM_DEV_RISCV_AIA_MODE_EMUL :
+			   !strcmp(optarg, "hwaccel") ? KVM_DEV_RISCV_AIA_MODE_HWACCEL :
+			   !strcmp(optarg, "auto") ? KVM_DEV_RISCV_AIA_MODE_AUTO : -1;
+		TEST_ASSERT(opt == 'm' && aia_mode >= 0,
+			    "usage: aia_irqchip [-m emul|hwaccel|auto]");
+	}
 	ksft_print_header();
 	if (!kvm_check_cap(KVM_CAP_IRQCHIP))
 		ksft_exit_skip("KVM_CAP_IRQCHIP is 0: the host has no Ssaia\n");
-	ksft_set_plan(12);
+	ksft_set_plan(15);
 	test_shared_page();
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
@@ -312,6 +368,7 @@ int main(void)
 
 	sync_global_from_guest(vm, claimed);
 	sync_global_from_guest(vm, nclaimed);
+	sync_global_from_guest(vm, iprio0);
 	n = nclaimed;
 	memcpy(got, claimed, sizeof(got));
 	ksft_print_msg("claimed %u: %u %u %u %u %u %u\n", n, got[0], got[1],
@@ -327,6 +384,13 @@ int main(void)
 			 !aia_attr(fd, false, AIA_GRP(APLIC), TARGET(EDGE_SRC), &v32) &&
 			 v32 == EDGE_ID,
 			 "GRP_IMSIC eidelivery 1, GRP_APLIC target %u\n", v32);
+	/* Each priority byte may be read-only zero (AIA), or keep the write. */
+	ksft_test_result(!(iprio0 & ~0x0101010101010101UL),
+			 "the guest's iprio0: emulated, each byte 0 or as written (%lx)\n",
+			 iprio0);
+	ksft_test_result(eie_round_trip(fd),
+			 "GRP_IMSIC: eie written and read back exactly\n");
+	check_counters(vm);
 	close(efd);
 	close(fd);
 	kvm_vm_free(vm);

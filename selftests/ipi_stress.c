@@ -19,12 +19,20 @@
  * MSI page and the receiver claims it through stopei.  That races the
  * external interrupt line the same way, from a guest store.
  *
+ * With -M the AIA device's MODE is set (emul, hwaccel, auto; the
+ * default is the module's): with hwaccel or auto each file lives in a
+ * guest interrupt file of the host's IMSIC (a VS-file) on the hart its
+ * vCPU runs on.  -x MS swaps the two vCPU threads between the two host
+ * CPUs every MS milliseconds, so each VS-file keeps moving with its
+ * vCPU while MSIs arrive.  The VM's AIA counters are printed at the end,
+ * where the module has them.
+ *
  * An IPI that is not acknowledged within LATE_MS of guest time is late
  * (the emulated host is slow, or busy); one not acknowledged within
  * LOST_MS is lost: nothing but a new IPI would ever deliver it.  The
  * sender then sends it again, so the run goes on, and the test fails.
  *
- *   ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic]
+ *   ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic] [-M MODE] [-x MS]
  */
 #include <stdlib.h>
 #include <time.h>
@@ -48,6 +56,9 @@ static u64 nr_ipis;
 static u64 ticks_per_ms;
 static u64 seed;
 static bool use_imsic;
+static int aia_mode = -1;		/* -M: the module's default */
+static unsigned int migrate_ms;	/* -x */
+static bool finished;
 
 /* Guest memory, read back by the host when the guest is done. */
 static u64 sent;		/* last number published by a sender */
@@ -250,6 +261,12 @@ static int imsic_setup(struct kvm_vm *vm)
 	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): errno %d", errno);
 	kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CONFIG,
 			    KVM_DEV_RISCV_AIA_CONFIG_HART_BITS, &bits);
+	if (aia_mode >= 0) {
+		u32 mode = aia_mode;
+
+		kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+				    KVM_DEV_RISCV_AIA_CONFIG_MODE, &mode);
+	}
 	for (i = 0; i < 2; i++) {
 		addr = IMSIC_GPA + i * 4096UL;
 		kvm_device_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_ADDR,
@@ -259,6 +276,45 @@ static int imsic_setup(struct kvm_vm *vm)
 			    KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
 	virt_map(vm, IMSIC_GPA, IMSIC_GPA, 2);
 	return fd;
+}
+
+/* -x: swap the two vCPU threads' host CPUs every migrate_ms. */
+static void *migrator(void *arg)
+{
+	struct pinned_vcpu *harts = arg;
+	cpu_set_t set;
+	unsigned long swaps = 0;
+	int i;
+
+	while (!READ_ONCE(finished)) {
+		usleep(migrate_ms * 1000);
+		for (i = 0; i < 2; i++) {
+			CPU_ZERO(&set);
+			CPU_SET(harts[(i + swaps + 1) % 2].cpu, &set);
+			pthread_setaffinity_np(harts[i].thr, sizeof(set), &set);
+		}
+		swaps++;
+	}
+	ksft_print_msg("vCPU threads swapped %lu times\n", swaps);
+	return NULL;
+}
+
+/* The module's AIA counters, where it has them. */
+static void print_aia_stats(struct kvm_vm *vm)
+{
+	static const char * const names[] = {
+		"aia_msi_hw", "aia_msi_sw", "aia_msi_dropped",
+		"aia_vsfile_moves", "aia_vsfile_fallbacks",
+	};
+	u64 v;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		v = -1ULL;
+		__vm_get_stat(vm, names[i], &v, 1);
+		if (v != -1ULL)
+			ksft_print_msg("%s %lu\n", names[i], (unsigned long)v);
+	}
 }
 
 /* Sum a per-vCPU counter of the guest. */
@@ -274,6 +330,7 @@ int main(int argc, char **argv)
 	struct kvm_mp_state runnable = { KVM_MP_STATE_RUNNABLE };
 	struct pinned_vcpu harts[2];
 	struct kvm_vcpu *vcpus[2];
+	pthread_t mig;
 	struct kvm_vm *vm;
 	int cpus[2], opt, i, aia_fd = -1;
 	u64 lost_total;
@@ -281,7 +338,7 @@ int main(int argc, char **argv)
 
 	nr_ipis = DEFAULT_IPIS;
 	seed = time(NULL);
-	while ((opt = getopt(argc, argv, "n:s:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:m:M:x:")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_ipis = strtoull(optarg, NULL, 0);
@@ -294,8 +351,18 @@ int main(int argc, char **argv)
 			TEST_ASSERT(use_imsic || !strcmp(optarg, "sbi"),
 				    "-m sbi or -m imsic");
 			break;
+		case 'M':
+			aia_mode = !strcmp(optarg, "emul") ? KVM_DEV_RISCV_AIA_MODE_EMUL :
+				   !strcmp(optarg, "hwaccel") ? KVM_DEV_RISCV_AIA_MODE_HWACCEL :
+				   !strcmp(optarg, "auto") ? KVM_DEV_RISCV_AIA_MODE_AUTO : -1;
+			TEST_ASSERT(aia_mode >= 0, "-M emul, hwaccel or auto");
+			break;
+		case 'x':
+			migrate_ms = strtoul(optarg, NULL, 0);
+			break;
 		default:
-			TEST_FAIL("usage: ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic]");
+			TEST_FAIL("usage: ipi_stress [-n IPIS] [-s SEED] [-m sbi|imsic]\n"
+				  "                  [-M emul|hwaccel|auto] [-x MS]");
 		}
 	}
 	ksft_print_header();
@@ -330,6 +397,8 @@ int main(int argc, char **argv)
 		harts[i].cpu = cpus[i];
 		pthread_create(&harts[i].thr, NULL, vcpu_thread, &harts[i]);
 	}
+	if (migrate_ms)
+		pthread_create(&mig, NULL, migrator, harts);
 	/* Progress every 10 s: a hang shows where it stopped. */
 	while (pthread_tryjoin_np(harts[0].thr, NULL)) {
 		usleep(100 * 1000);
@@ -343,6 +412,9 @@ int main(int argc, char **argv)
 	}
 	pthread_join(harts[1].thr, NULL);
 	secs = now_s() - t0;
+	WRITE_ONCE(finished, true);
+	if (migrate_ms)
+		pthread_join(mig, NULL);
 
 	lost_total = guest_sum(vm, lost);
 	ksft_print_msg("%lu IPIs in %.1f s (%.1f us each): handled %lu, spurious %lu\n",
@@ -351,6 +423,8 @@ int main(int argc, char **argv)
 	ksft_print_msg("late (> %d ms) %lu, lost (> %d ms) %lu, resent %lu\n",
 		       LATE_MS, guest_sum(vm, late), LOST_MS, lost_total,
 		       guest_sum(vm, resent));
+	if (aia_fd >= 0)
+		print_aia_stats(vm);
 	ksft_test_result(lost_total == 0 && guest_sum(vm, handled) == nr_ipis,
 			 "every IPI of the ping-pong arrived\n");
 	if (aia_fd >= 0)
