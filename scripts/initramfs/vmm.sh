@@ -9,7 +9,8 @@
 # Settings, from the environment or /rvkvm/vmm.env (what `make run` was
 # given, see stage_vmm_env in scripts/hostrun): VMM_SMP (2), VMM_MEM (1G),
 # VMM_KERNEL and VMM_INITRD (the packed guest), VMM_TIMEOUT (s, 600),
-# VMM_MACHINE (virt; virt,aia=aplic-imsic for the in-kernel AIA).
+# VMM_MACHINE (virt; virt,aia=aplic-imsic for the in-kernel AIA),
+# VMM_ACCEL (kvm; kvm,riscv-aia=MODE picks the in-kernel AIA's MODE).
 
 # shellcheck disable=SC1091 # written by scripts/hostrun
 [ -f /rvkvm/vmm.env ] && . /rvkvm/vmm.env
@@ -17,6 +18,7 @@
 VMM_QEMU_ROOT=/vmm/qemu
 VMM_SMP=${VMM_SMP:-2}
 VMM_MACHINE=${VMM_MACHINE:-virt}
+VMM_ACCEL=${VMM_ACCEL:-kvm}
 VMM_MEM=${VMM_MEM:-1G}
 VMM_KERNEL=${VMM_KERNEL:-/vmm/guest/Image}
 VMM_INITRD=${VMM_INITRD:-/vmm/guest/initrd.cpio.gz}
@@ -38,7 +40,7 @@ vmm_run() {
 	local task=$1 arg=$2
 
 	shift 2
-	vmm_qemu -M "$VMM_MACHINE" -accel kvm -cpu host -smp "$VMM_SMP" -m "$VMM_MEM" \
+	vmm_qemu -M "$VMM_MACHINE" -accel "$VMM_ACCEL" -cpu host -smp "$VMM_SMP" -m "$VMM_MEM" \
 		-nographic -bios none -kernel "$VMM_KERNEL" \
 		-initrd "$VMM_INITRD" -append "$(vmm_append "$task" "$arg")" "$@"
 }
