@@ -17,8 +17,10 @@
 #   make check-linux7
 #                   build for Debian sid's 7.2 (build/sid), lint that build,
 #                   and run LINUX7_LISTS on a 7.2 host
-#   make check-all  check, the CHECK_ALL_LISTS (stress), check-linux7, then
-#                   check-debug
+#   make check-aia  tests/vmm.list and caps_match on the AIA host (QEMU 10,
+#                   -M virt,aia=aplic-imsic,aia-guests=7)
+#   make check-all  check, the CHECK_ALL_LISTS (stress), check-aia,
+#                   check-linux7, then check-debug
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
 #                   native build on a RISC-V host (no cache, no build root)
 #   make KDIR=... KSRC=... TROOT=1 [MODDIR=build/DIR]
@@ -48,6 +50,10 @@ CHECK_LISTS ?= tests/foundation.list tests/vcpu.list tests/platform.list \
 	tests/correctness.list tests/fuzz.list tests/vmm.list
 # Lists only check-all runs (after check, on Debian's kernel): stress.
 CHECK_ALL_LISTS ?= tests/stress.list
+# check-aia (check-all): these lists again on the AIA host, AIA_HOST's
+# settings filling in what their own [host] headers leave unset.
+AIA_LISTS ?= tests/vmm.list
+AIA_HOST ?= qemu=trixie machine=aia=aplic-imsic,aia-guests=7 mem=3G
 # check-linux7: the lists run on Debian sid's 7.2 host (RVKVM_SUITE=sid).
 LINUX7_LISTS ?= tests/linux7.list tests/vmm.list
 # check-debug: none|auto|all runs under the debug kernel's own kvm.ko
@@ -86,7 +92,7 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
-	check-debug check-linux7 check-all
+	check-debug check-aia check-linux7 check-all
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -162,6 +168,11 @@ check-debug: selftests debug-modules
 	DEBUG_TIMEOUT_SCALE=$(DEBUG_TIMEOUT_SCALE) \
 	scripts/check-debug $(DEBUG_MODDIR) $(CHECK_LISTS)
 
+# --- Lists on the AIA host ------------------------------------------------
+check-aia: all selftests
+	scripts/hostrun --host "$(AIA_HOST)" $(foreach l,$(AIA_LISTS),--list $(l)) \
+		caps_match
+
 # --- Linux 7.2 (Debian sid) from the same tree --------------------------
 check-linux7:
 	$(MAKE) RVKVM_SUITE=sid all selftests
@@ -172,5 +183,6 @@ check-all: check
 ifneq ($(strip $(CHECK_ALL_LISTS)),)
 	scripts/hostrun $(foreach l,$(CHECK_ALL_LISTS),--list $(l))
 endif
+	$(MAKE) check-aia
 	$(MAKE) check-linux7
 	$(MAKE) check-debug
