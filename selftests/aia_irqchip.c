@@ -329,9 +329,7 @@ int main(int argc, char **argv)
 	int fd, efd, opt;
 
 	while ((opt = getopt(argc, argv, "m:")) != -1) {
-		aia_mode = !strcmp(optarg, "emul") ? KVM_DEV_RISCV_AIA_MODE_EMUL :
-			   !strcmp(optarg, "hwaccel") ? KVM_DEV_RISCV_AIA_MODE_HWACCEL :
-			   !strcmp(optarg, "auto") ? KVM_DEV_RISCV_AIA_MODE_AUTO : -1;
+		aia_mode = rvkvm_aia_mode(optarg);
 		TEST_ASSERT(opt == 'm' && aia_mode >= 0,
 			    "usage: aia_irqchip [-m emul|hwaccel|auto]");
 	}

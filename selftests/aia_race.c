@@ -54,7 +54,7 @@ static void guest_irq(struct rvkvm_ex_regs *regs)
 static void guest_code(void)
 {
 	unsigned int me = guest_get_vcpuid();
-	volatile u32 *peer = (u32 *)(IMSIC_GPA + (1 - me) * 4096UL);
+	u32 *peer = (u32 *)(IMSIC_GPA + (1 - me) * 4096UL);
 	u64 n = 0;
 
 	csr_write(CSR_SISELECT, 0x70);		/* eidelivery */
@@ -64,7 +64,7 @@ static void guest_code(void)
 	csr_set(CSR_SIE, IE_EIE);
 	local_irq_enable();
 	while (!READ_ONCE(stop)) {
-		*peer = 1 + (n & 31);			/* an MSI to the other */
+		WRITE_ONCE(*peer, 1 + (n & 31));	/* an MSI to the other */
 		csr_write(CSR_SISELECT, 0x80);		/* eip0 */
 		(void)csr_read(CSR_SIREG);
 		WRITE_ONCE(loops[me], ++n);
@@ -214,43 +214,11 @@ static void set_layout(int fd, int mode)
 		    "CTRL_INIT of a valid layout: %d", errno);
 }
 
-struct runner {
-	struct kvm_vcpu *vcpu;
-	int cpu;
-	pthread_t thr;
-};
-
-static void *run_vcpu(void *arg)
-{
-	struct runner *r = arg;
-	struct ucall uc;
-
-	rvkvm_pin(0, r->cpu);
-	vcpu_run(r->vcpu);
-	TEST_ASSERT(rvkvm_sync_or_done(r->vcpu, &uc) == UCALL_DONE,
-		    "vCPU %u: unexpected exit", r->vcpu->id);
-	return NULL;
-}
-
-/* Swap the two vCPU threads' host CPUs every 2 ms until they finish. */
-static void swap_cpus(struct runner *r, unsigned long *swaps)
-{
-	cpu_set_t set;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		CPU_ZERO(&set);
-		CPU_SET(r[(i + *swaps + 1) % 2].cpu, &set);
-		pthread_setaffinity_np(r[i].thr, sizeof(set), &set);
-	}
-	(*swaps)++;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long calls = 0, swaps = 0, i;
 	struct kvm_vcpu *vcpus[2];
-	struct runner r[2];
+	struct rvkvm_pinned r[2];
 	int cpus[2], fd, opt, mode = -1;
 	double secs = 20, t0, last;
 	struct kvm_vm *vm;
@@ -266,9 +234,7 @@ int main(int argc, char **argv)
 			secs = strtod(optarg, NULL);
 			break;
 		case 'm':
-			mode = !strcmp(optarg, "emul") ? KVM_DEV_RISCV_AIA_MODE_EMUL :
-			       !strcmp(optarg, "hwaccel") ? KVM_DEV_RISCV_AIA_MODE_HWACCEL :
-			       !strcmp(optarg, "auto") ? KVM_DEV_RISCV_AIA_MODE_AUTO : -1;
+			mode = rvkvm_aia_mode(optarg);
 			TEST_ASSERT(mode >= 0, "-m emul, hwaccel or auto");
 			break;
 		default:
@@ -300,11 +266,8 @@ int main(int argc, char **argv)
 
 	/* Whatever the calls left: a fresh device is not to be had, so set all. */
 	set_layout(fd, mode);
-	for (i = 0; i < 2; i++) {
-		r[i].vcpu = vcpus[i];
-		r[i].cpu = cpus[i];
-		pthread_create(&r[i].thr, NULL, run_vcpu, &r[i]);
-	}
+	for (i = 0; i < 2; i++)
+		rvkvm_pinned_start(&r[i], vcpus[i], cpus[i]);
 	t0 = rvkvm_now();
 	last = t0;
 	while (rvkvm_now() - t0 < secs) {
@@ -312,7 +275,7 @@ int main(int argc, char **argv)
 		fuzz_inject(vm);
 		calls += 3;
 		if (rvkvm_now() - last >= 0.002) {
-			swap_cpus(r, &swaps);
+			rvkvm_pinned_swap(r, &swaps);
 			last = rvkvm_now();
 		}
 	}
@@ -323,9 +286,9 @@ int main(int argc, char **argv)
 	gloops = addr_gva2hva(vm, (rvkvm_gva_t)loops);
 	ksft_print_msg("%lu calls, %lu swaps; guest loops %lu and %lu\n", calls,
 		       swaps, (unsigned long)gloops[0], (unsigned long)gloops[1]);
-	ksft_print_msg("answers: 0 %lu, EINVAL %lu, ENXIO %lu, ENODEV %lu, EBUSY %lu, EOPNOTSUPP %lu\n",
+	ksft_print_msg("answers: 0 %lu, EINVAL %lu, ENXIO %lu, ENODEV %lu, EBUSY %lu, %s %lu\n",
 		       seen[0], seen[EINVAL], seen[ENXIO], seen[ENODEV], seen[EBUSY],
-		       seen[EOPNOTSUPP]);
+		       "EOPNOTSUPP", seen[EOPNOTSUPP]);
 	ksft_test_result(gloops[0] && gloops[1],
 			 "both vCPUs ran while attributes, MSIs and lines raced them\n");
 	close(fd);

@@ -223,33 +223,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-struct pinned_vcpu {
-	struct kvm_vcpu *vcpu;
-	int cpu;
-	pthread_t thr;
-};
-
-static void *vcpu_thread(void *arg)
-{
-	struct pinned_vcpu *p = arg;
-	struct kvm_vcpu *vcpu = p->vcpu;
-	struct ucall uc;
-
-	rvkvm_pin(0, p->cpu);
-	vcpu_run(vcpu);
-	TEST_ASSERT(rvkvm_sync_or_done(vcpu, &uc) == UCALL_DONE,
-		    "vCPU %u: unexpected sync", vcpu->id);
-	return NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The in-kernel AIA with one IMSIC file per vCPU, at IMSIC_GPA. */
 static int imsic_setup(struct kvm_vm *vm)
 {
@@ -281,19 +254,12 @@ static int imsic_setup(struct kvm_vm *vm)
 /* -x: swap the two vCPU threads' host CPUs every migrate_ms. */
 static void *migrator(void *arg)
 {
-	struct pinned_vcpu *harts = arg;
-	cpu_set_t set;
+	struct rvkvm_pinned *harts = arg;
 	unsigned long swaps = 0;
-	int i;
 
 	while (!READ_ONCE(finished)) {
 		usleep(migrate_ms * 1000);
-		for (i = 0; i < 2; i++) {
-			CPU_ZERO(&set);
-			CPU_SET(harts[(i + swaps + 1) % 2].cpu, &set);
-			pthread_setaffinity_np(harts[i].thr, sizeof(set), &set);
-		}
-		swaps++;
+		rvkvm_pinned_swap(harts, &swaps);
 	}
 	ksft_print_msg("vCPU threads swapped %lu times\n", swaps);
 	return NULL;
@@ -328,7 +294,7 @@ static u64 guest_sum(struct kvm_vm *vm, u64 *counter)
 int main(int argc, char **argv)
 {
 	struct kvm_mp_state runnable = { KVM_MP_STATE_RUNNABLE };
-	struct pinned_vcpu harts[2];
+	struct rvkvm_pinned harts[2];
 	struct kvm_vcpu *vcpus[2];
 	pthread_t mig;
 	struct kvm_vm *vm;
@@ -352,9 +318,7 @@ int main(int argc, char **argv)
 				    "-m sbi or -m imsic");
 			break;
 		case 'M':
-			aia_mode = !strcmp(optarg, "emul") ? KVM_DEV_RISCV_AIA_MODE_EMUL :
-				   !strcmp(optarg, "hwaccel") ? KVM_DEV_RISCV_AIA_MODE_HWACCEL :
-				   !strcmp(optarg, "auto") ? KVM_DEV_RISCV_AIA_MODE_AUTO : -1;
+			aia_mode = rvkvm_aia_mode(optarg);
 			TEST_ASSERT(aia_mode >= 0, "-M emul, hwaccel or auto");
 			break;
 		case 'x':
@@ -390,28 +354,25 @@ int main(int argc, char **argv)
 	/* vCPU 1 starts stopped, for SBI HSM: start it from here. */
 	vcpu_ioctl(vcpus[1], KVM_SET_MP_STATE, &runnable);
 
-	t0 = now_s();
+	t0 = rvkvm_now();
 	t_print = t0;
-	for (i = 0; i < 2; i++) {
-		harts[i].vcpu = vcpus[i];
-		harts[i].cpu = cpus[i];
-		pthread_create(&harts[i].thr, NULL, vcpu_thread, &harts[i]);
-	}
+	for (i = 0; i < 2; i++)
+		rvkvm_pinned_start(&harts[i], vcpus[i], cpus[i]);
 	if (migrate_ms)
 		pthread_create(&mig, NULL, migrator, harts);
 	/* Progress every 10 s: a hang shows where it stopped. */
 	while (pthread_tryjoin_np(harts[0].thr, NULL)) {
 		usleep(100 * 1000);
-		if (now_s() - t_print < 10)
+		if (rvkvm_now() - t_print < 10)
 			continue;
-		t_print = now_s();
+		t_print = rvkvm_now();
 		ksft_print_msg("%.0f s: at %lu, late %lu, lost %lu\n",
 			       t_print - t0,
 			       *(u64 *)addr_gva2hva(vm, (rvkvm_gva_t)&acked),
 			       guest_sum(vm, late), guest_sum(vm, lost));
 	}
 	pthread_join(harts[1].thr, NULL);
-	secs = now_s() - t0;
+	secs = rvkvm_now() - t0;
 	WRITE_ONCE(finished, true);
 	if (migrate_ms)
 		pthread_join(mig, NULL);

@@ -197,6 +197,63 @@ static inline u64 rvkvm_sync_or_done(struct kvm_vcpu *vcpu, struct ucall *uc)
 	return cmd;
 }
 
+/* A vCPU run to its GUEST_DONE by a thread of its own, pinned to @cpu. */
+struct rvkvm_pinned {
+	struct kvm_vcpu *vcpu;
+	int cpu;
+	pthread_t thr;
+};
+
+static inline void *rvkvm_pinned_thread(void *arg)
+{
+	struct rvkvm_pinned *p = arg;
+	struct ucall uc;
+
+	rvkvm_pin(0, p->cpu);
+	vcpu_run(p->vcpu);
+	TEST_ASSERT(rvkvm_sync_or_done(p->vcpu, &uc) == UCALL_DONE,
+		    "vCPU %u: unexpected exit", p->vcpu->id);
+	return NULL;
+}
+
+static inline void rvkvm_pinned_start(struct rvkvm_pinned *p,
+				      struct kvm_vcpu *vcpu, int cpu)
+{
+	p->vcpu = vcpu;
+	p->cpu = cpu;
+	pthread_create(&p->thr, NULL, rvkvm_pinned_thread, p);
+}
+
+/*
+ * Swap the host CPUs of two pinned vCPU threads: each moves to the
+ * other's (round *@swaps, counted here).  Their VS-files move with them.
+ */
+static inline void rvkvm_pinned_swap(struct rvkvm_pinned p[2],
+				     unsigned long *swaps)
+{
+	cpu_set_t set;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		CPU_ZERO(&set);
+		CPU_SET(p[(i + *swaps + 1) % 2].cpu, &set);
+		pthread_setaffinity_np(p[i].thr, sizeof(set), &set);
+	}
+	(*swaps)++;
+}
+
+/* The AIA device's MODE by its name (-m and -M options), or -1. */
+static inline int rvkvm_aia_mode(const char *name)
+{
+	if (!strcmp(name, "emul"))
+		return KVM_DEV_RISCV_AIA_MODE_EMUL;
+	if (!strcmp(name, "hwaccel"))
+		return KVM_DEV_RISCV_AIA_MODE_HWACCEL;
+	if (!strcmp(name, "auto"))
+		return KVM_DEV_RISCV_AIA_MODE_AUTO;
+	return -1;
+}
+
 /*
  * A vCPU run by a thread of its own: harts 1 and up of a multi-hart
  * guest whose hart 0 the test's main thread drives.
