@@ -387,11 +387,10 @@ static int rvkvm_aia_has_attr(struct kvm_device *dev,
 	case KVM_DEV_RISCV_AIA_GRP_IMSIC:
 		vcpu = kvm_get_vcpu_by_id(kvm,
 					  KVM_DEV_RISCV_AIA_IMSIC_GET_VCPU(attr->attr));
-		if (!vcpu || attr->attr >> 32 ||
-		    !rvkvm_imsic_isel_valid(vcpu,
-				KVM_DEV_RISCV_AIA_IMSIC_GET_ISEL(attr->attr)))
-			return -ENXIO;
-		return 0;
+		if (!vcpu || attr->attr >> 32)
+			return -ENODEV;
+		return rvkvm_imsic_isel_check(vcpu,
+				KVM_DEV_RISCV_AIA_IMSIC_GET_ISEL(attr->attr));
 	}
 	return -ENXIO;
 }

@@ -118,6 +118,12 @@ static int rvkvm_imsic_raise(struct rvkvm_imsic *f, u32 id)
 
 /* --- The indirect registers (sireg, and the device's GRP_IMSIC) -------- */
 
+/* Registers of 64 identities that cover identities 0..@ids. */
+static unsigned int rvkvm_imsic_words(u32 ids)
+{
+	return ids / BITS_PER_LONG + 1;
+}
+
 /*
  * Where isel @isel is: eidelivery, eithreshold, or a 64-bit eip/eie
  * register (on RV64 only the even numbers exist).  Return: a pointer to
@@ -136,7 +142,7 @@ static void *rvkvm_imsic_reg(struct rvkvm_imsic *f, u32 isel, bool *array)
 		return NULL;
 	*array = true;
 	n = (isel & 63) / 2;	/* the 64-bit register: identities 64n.. */
-	if (n >= RVKVM_IMSIC_WORDS)
+	if (n >= rvkvm_imsic_words(f->nr_ids))
 		return NULL;
 	return isel < IMSIC_EIE0 ? &f->eip[n] : &f->eie[n];
 }
@@ -204,12 +210,6 @@ static int rvkvm_imsic_rmw(struct rvkvm_imsic *f, u32 isel, unsigned long *old,
 /* The eip/eie register of 64 identities that starts at identity 64 @n. */
 #define RVKVM_EIP(n)	(IMSIC_EIP0 + 2 * (n))
 #define RVKVM_EIE(n)	(IMSIC_EIE0 + 2 * (n))
-
-/* Registers of 64 identities that cover identities 0..@ids. */
-static unsigned int rvkvm_imsic_words(u32 ids)
-{
-	return ids / BITS_PER_LONG + 1;
-}
 
 /* Make VS-file @line what vsiselect/vsireg reach; interrupts off. */
 static unsigned long rvkvm_vsfile_select(unsigned int line, unsigned long *sel)
@@ -312,8 +312,8 @@ static void rvkvm_vsfile_access(void *arg)
 
 /*
  * Register @isel of the file, wherever it is; f->move held, so it stays.
- * A register past the last identity is never read from a VS-file: the
- * hart may not implement it.
+ * Only registers of the file's identities get here (rvkvm_imsic_reg()),
+ * so none past what the VS-file implements is read from it.
  */
 static int rvkvm_imsic_access(struct rvkvm_imsic *f, u32 isel,
 			      unsigned long *old, unsigned long new_val,
@@ -328,12 +328,7 @@ static int rvkvm_imsic_access(struct rvkvm_imsic *f, u32 isel,
 		return rvkvm_imsic_rmw(f, isel, old, new_val, wr_mask);
 	if (!rvkvm_imsic_reg(f, isel, &array))
 		return -EINVAL;
-	a.mask = rvkvm_imsic_reg_mask(f, isel, array);
-	if (!a.mask) {
-		*old = 0;
-		return 0;
-	}
-	a.mask &= wr_mask;
+	a.mask = rvkvm_imsic_reg_mask(f, isel, array) & wr_mask;
 	r = smp_call_function_single(f->hw_cpu, rvkvm_vsfile_access, &a, 1);
 	if (r)
 		return r;
@@ -342,18 +337,26 @@ static int rvkvm_imsic_access(struct rvkvm_imsic *f, u32 isel,
 }
 
 /**
- * rvkvm_imsic_isel_valid() - does GRP_IMSIC register @isel exist?
- * @vcpu: the vCPU
+ * rvkvm_imsic_isel_check() - does GRP_IMSIC register @isel exist?
+ * @vcpu: the vCPU whose file it would be
  * @isel: the indirect register number
  *
- * Return: true for eidelivery, eithreshold and the even eip/eie.
+ * Return: 0 for eidelivery, eithreshold and the even eip/eie of the
+ * file's identities; as 6.12, -ENOENT for a number that is no IMSIC
+ * register, -EINVAL for an odd or a too high eip/eie, and -ENODEV
+ * before CTRL_INIT or for a vCPU made after it (no file).
  */
-bool rvkvm_imsic_isel_valid(struct kvm_vcpu *vcpu, u32 isel)
+int rvkvm_imsic_isel_check(struct kvm_vcpu *vcpu, u32 isel)
 {
-	struct rvkvm_imsic *f = vcpu->arch.vaia.imsic;
+	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
 	bool array;
 
-	return f && rvkvm_imsic_reg(f, isel, &array);
+	if (!f)
+		return -ENODEV;
+	if (isel != IMSIC_EIDELIVERY && isel != IMSIC_EITHRESHOLD &&
+	    (isel < IMSIC_EIP0 || isel > IMSIC_EIE63))
+		return -ENOENT;
+	return rvkvm_imsic_reg(f, isel, &array) ? 0 : -EINVAL;
 }
 
 /**
@@ -363,21 +366,18 @@ bool rvkvm_imsic_isel_valid(struct kvm_vcpu *vcpu, u32 isel)
  * @val: the value, read or to write
  * @write: restore rather than read
  *
- * Return: 0, -ENODEV before CTRL_INIT or for a vCPU made after it,
- * -EINVAL for no such register.
+ * Return: 0, or rvkvm_imsic_isel_check()'s -errno.
  */
 int rvkvm_imsic_attr(struct kvm_vcpu *vcpu, u32 isel, unsigned long *val,
 		     bool write)
 {
-	struct rvkvm_imsic *f;
+	struct rvkvm_imsic *f = vcpu->arch.vaia.imsic;
 	unsigned long old;
 	int r;
 
-	if (!rvkvm_aia_ready(vcpu->kvm))
-		return -ENODEV;
-	f = vcpu->arch.vaia.imsic;
-	if (!f)		/* a vCPU made after CTRL_INIT has no file */
-		return -ENODEV;
+	r = rvkvm_imsic_isel_check(vcpu, isel);
+	if (r)
+		return r;
 	mutex_lock(&f->move);
 	r = rvkvm_imsic_access(f, isel, &old, *val, write ? -1UL : 0);
 	mutex_unlock(&f->move);

@@ -45,7 +45,7 @@ void rvkvm_imsic_destroy(struct kvm_vcpu *vcpu);
 int rvkvm_imsic_deliver(struct kvm *kvm, u64 addr, u32 data);
 int rvkvm_imsic_attr(struct kvm_vcpu *vcpu, u32 isel, unsigned long *val,
 		     bool write);
-bool rvkvm_imsic_isel_valid(struct kvm_vcpu *vcpu, u32 isel);
+int rvkvm_imsic_isel_check(struct kvm_vcpu *vcpu, u32 isel);
 int rvkvm_imsic_update(struct kvm_vcpu *vcpu);
 bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu);
 void rvkvm_imsic_exit(struct kvm_vcpu *vcpu);
