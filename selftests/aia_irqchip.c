@@ -288,16 +288,15 @@ static int msi_irqfd(struct kvm_vm *vm, u64 addr, u32 data)
 /* Where the MSIs went, by the VM's counters (rvkvm's; not Debian's). */
 static void check_counters(struct kvm_vm *vm)
 {
-	u64 hw = -1ULL, sw = -1ULL, moves = -1ULL;
+	u64 hw = 0, sw = 0, moves = 0;
 	bool emul = aia_mode == KVM_DEV_RISCV_AIA_MODE_EMUL;
 
-	__vm_get_stat(vm, "aia_msi_hw", &hw, 1);
-	__vm_get_stat(vm, "aia_msi_sw", &sw, 1);
-	__vm_get_stat(vm, "aia_vsfile_moves", &moves, 1);
-	if (hw == -1ULL || aia_mode < 0) {
+	if (!rvkvm_vm_stat(vm, "aia_msi_hw", &hw) || aia_mode < 0) {
 		ksft_test_result_skip("the module has no AIA counters, or no -m\n");
 		return;
 	}
+	rvkvm_vm_stat(vm, "aia_msi_sw", &sw);
+	rvkvm_vm_stat(vm, "aia_vsfile_moves", &moves);
 	ksft_print_msg("MSIs in VS-files %lu, in software %lu, moves %lu\n",
 		       (unsigned long)hw, (unsigned long)sw,
 		       (unsigned long)moves);

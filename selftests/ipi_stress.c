@@ -275,12 +275,9 @@ static void print_aia_stats(struct kvm_vm *vm)
 	u64 v;
 	int i;
 
-	for (i = 0; i < 5; i++) {
-		v = -1ULL;
-		__vm_get_stat(vm, names[i], &v, 1);
-		if (v != -1ULL)
+	for (i = 0; i < 5; i++)
+		if (rvkvm_vm_stat(vm, names[i], &v))
 			ksft_print_msg("%s %lu\n", names[i], (unsigned long)v);
-	}
 }
 
 /* Sum a per-vCPU counter of the guest. */

@@ -52,28 +52,46 @@ static inline double rvkvm_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Read one u64 statistic of @vcpu by name through its binary stats fd. */
-static inline u64 rvkvm_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+/*
+ * Binary stat @name through the stats fd @fd (closed here): whether the
+ * module has it, and its first value in *@value.  The same on 6.12 and
+ * 7.x, whose selftest libraries name their readers differently.
+ */
+static inline bool rvkvm_stat(int fd, const char *name, u64 *value)
 {
 	struct kvm_stats_header header;
 	struct kvm_stats_desc *descs, *d;
-	u64 value = 0;
 	bool found = false;
-	int fd, i;
+	int i;
 
-	fd = vcpu_get_stats_fd(vcpu);
 	read_stats_header(fd, &header);
 	descs = read_stats_descriptors(fd, &header);
 	for (i = 0; i < header.num_desc && !found; i++) {
 		d = get_stats_descriptor(descs, i, &header);
 		if (!strcmp(d->name, name)) {
-			read_stat_data(fd, &header, d, &value, 1);
+			read_stat_data(fd, &header, d, value, 1);
 			found = true;
 		}
 	}
 	free(descs);
 	close(fd);
-	TEST_ASSERT(found, "vCPU stat '%s' not found", name);
+	return found;
+}
+
+/* A VM's stat @name, if the module has it. */
+static inline bool rvkvm_vm_stat(struct kvm_vm *vm, const char *name,
+				 u64 *value)
+{
+	return rvkvm_stat(vm_get_stats_fd(vm), name, value);
+}
+
+/* A vCPU's stat @name, which the module must have. */
+static inline u64 rvkvm_vcpu_stat(struct kvm_vcpu *vcpu, const char *name)
+{
+	u64 value = 0;
+
+	TEST_ASSERT(rvkvm_stat(vcpu_get_stats_fd(vcpu), name, &value),
+		    "vCPU stat '%s' not found", name);
 	return value;
 }
 
