@@ -20,6 +20,7 @@
 #   guest_snapshot.sh test other test      both cross-module directions
 #   guest_snapshot.sh --smp 2 test test    with 2 vCPUs (a QEMU that
 #                                          migrates the MP state: 11)
+#   guest_snapshot.sh --aia test test      on the in-kernel AIA
 
 set -u
 # shellcheck source=scripts/initramfs/lib.sh
@@ -41,6 +42,12 @@ VMM_SMP=1
 if [ "${1:-}" = --smp ]; then
 	VMM_SMP=$2
 	shift 2
+fi
+# --aia: the guest on the in-kernel AIA (-M virt,aia=aplic-imsic), whose
+# APLIC and IMSIC state lives in KVM, not in QEMU.
+if [ "${1:-}" = --aia ]; then
+	VMM_MACHINE=virt,aia=aplic-imsic
+	shift
 fi
 
 [ $# -ge 2 ] || fail "usage: guest_snapshot.sh MODULE MODULE..."
