@@ -16,6 +16,9 @@
  * again through setipnum while it is still asserted, and no more once
  * it is not.  GRP_IMSIC and GRP_APLIC show the state the guest left.
  *
+ * The state a VMM would save (GRP_APLIC, GRP_IMSIC of both vCPUs) is
+ * restored into a second VM's chip and must read back the same.
+ *
  * -m emul|hwaccel|auto sets the device's MODE first (default: the
  * module's own).  With hwaccel or auto the guest's file is a VS-file of
  * the host's IMSIC, and GRP_IMSIC reaches it on its hart; the VM's
@@ -319,6 +322,102 @@ static bool eie_round_trip(int fd)
 	return got == want;
 }
 
+/* A second VM's chip with the first one's layout, two vCPUs, initialized. */
+static int chip_like_the_first(struct kvm_vm **vmp)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct kvm_vm *vm = vm_create_with_vcpus(2, guest_code, vcpus);
+	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA), i;
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): %d", errno);
+	TEST_ASSERT(!cfg_set(fd, CFG(IDS), NIDS) && !cfg_set(fd, CFG(SRCS), NSRCS) &&
+		    !cfg_set(fd, CFG(HART_BITS), 1) &&
+		    (aia_mode < 0 || !cfg_set(fd, CFG(MODE), aia_mode)) &&
+		    !addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_APLIC, APLIC_GPA),
+		    "the second chip's configuration");
+	for (i = 0; i < 2; i++)
+		TEST_ASSERT(!addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(i),
+				      IMSIC_GPA + i * 0x1000), "IMSIC %d", i);
+	TEST_ASSERT(!ctrl_init(fd), "the second chip's CTRL_INIT");
+	*vmp = vm;
+	return fd;
+}
+
+/*
+ * The state a VMM would save, in the order it restores it: the APLIC's
+ * sources, targets, enables and pending bits, then domaincfg (which
+ * turns delivery on); each vCPU's eidelivery, eithreshold, eip0, eie0.
+ */
+#define SAVED_APLIC	(2 * NSRCS + 2 * 2 + 1)
+#define SAVED_IMSIC	4
+static const u32 imsic_saved[SAVED_IMSIC] = { 0x70, 0x72, 0x80, 0xc0 };
+
+static u32 aplic_saved(int i)
+{
+	if (i < NSRCS)
+		return SOURCECFG(i + 1);
+	i -= NSRCS;
+	if (i < NSRCS)
+		return TARGET(i + 1);
+	i -= NSRCS;
+	if (i < 2)
+		return 0x1e00 + 4 * i;	/* setie */
+	i -= 2;
+	if (i < 2)
+		return 0x1c00 + 4 * i;	/* setip */
+	return DOMAINCFG;
+}
+
+static void save_or_restore(int fd, bool restore, u32 *aplic, unsigned long *imsic)
+{
+	int i, v;
+
+	for (i = 0; i < SAVED_APLIC; i++)
+		TEST_ASSERT(!aia_attr(fd, restore, AIA_GRP(APLIC), aplic_saved(i),
+				      &aplic[i]), "GRP_APLIC 0x%x", aplic_saved(i));
+	for (v = 0; v < 2; v++)
+		for (i = 0; i < SAVED_IMSIC; i++)
+			TEST_ASSERT(!aia_attr(fd, restore, AIA_GRP(IMSIC),
+					      KVM_DEV_RISCV_AIA_IMSIC_MKATTR(v, imsic_saved[i]),
+					      &imsic[v * SAVED_IMSIC + i]),
+				    "GRP_IMSIC %d 0x%x", v, imsic_saved[i]);
+}
+
+/*
+ * Save the first chip's state after its guest ran (vCPU 0's file in a
+ * VS-file under AUTO and HWACCEL, vCPU 1's never run, with an identity
+ * pending), restore it into a second VM's chip, and read it back.
+ */
+static bool state_round_trip(struct kvm_vm *vm, int fd)
+{
+	u32 aplic[SAVED_APLIC], aplic2[SAVED_APLIC];
+	unsigned long imsic[2 * SAVED_IMSIC], imsic2[2 * SAVED_IMSIC];
+	struct kvm_vm *vm2;
+	int fd2, i;
+	bool same;
+
+	TEST_ASSERT(!signal_msi(vm, IMSIC_GPA + 0x1000, 12), "an MSI to vCPU 1");
+	save_or_restore(fd, false, aplic, imsic);
+	fd2 = chip_like_the_first(&vm2);
+	save_or_restore(fd2, true, aplic, imsic);
+	save_or_restore(fd2, false, aplic2, imsic2);
+	same = !memcmp(aplic, aplic2, sizeof(aplic)) &&
+	       !memcmp(imsic, imsic2, sizeof(imsic));
+	for (i = 0; i < 2 * SAVED_IMSIC; i++)
+		if (imsic[i] != imsic2[i])
+			ksft_print_msg("IMSIC %d 0x%x: saved %lx, restored %lx\n",
+				       i / SAVED_IMSIC, imsic_saved[i % SAVED_IMSIC],
+				       imsic[i], imsic2[i]);
+	for (i = 0; i < SAVED_APLIC; i++)
+		if (aplic[i] != aplic2[i])
+			ksft_print_msg("APLIC 0x%x: saved %x, restored %x\n",
+				       aplic_saved(i), aplic[i], aplic2[i]);
+	same &= imsic[SAVED_IMSIC + 2] == BIT(12) && imsic[0] == 1;
+	close(fd2);
+	kvm_vm_free(vm2);
+	return same;
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_vcpu *vcpu, *other;
@@ -335,7 +434,7 @@ int main(int argc, char **argv)
 	ksft_print_header();
 	if (!kvm_check_cap(KVM_CAP_IRQCHIP))
 		ksft_exit_skip("KVM_CAP_IRQCHIP is 0: the host has no Ssaia\n");
-	ksft_set_plan(15);
+	ksft_set_plan(16);
 	test_shared_page();
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
@@ -387,6 +486,8 @@ int main(int argc, char **argv)
 			 iprio0);
 	ksft_test_result(eie_round_trip(fd),
 			 "GRP_IMSIC: eie written and read back exactly\n");
+	ksft_test_result(state_round_trip(vm, fd),
+			 "APLIC and IMSIC state saved, restored into a new VM, read back\n");
 	check_counters(vm);
 	close(efd);
 	close(fd);
