@@ -83,6 +83,7 @@ void rvkvm_aia_vm_init(struct kvm *kvm)
 	aia->config[KVM_DEV_RISCV_AIA_CONFIG_GROUP_SHIFT] =
 		KVM_DEV_RISCV_AIA_GROUP_SHIFT_MIN;
 	aia->aplic_addr = RVKVM_AIA_NO_ADDR;
+	xa_init(&aia->files);
 }
 
 /**
@@ -111,6 +112,7 @@ void rvkvm_aia_vcpu_destroy(struct kvm_vcpu *vcpu)
 void rvkvm_aia_vm_destroy(struct kvm *kvm)
 {
 	rvkvm_aplic_destroy(kvm);
+	xa_destroy(&kvm->arch.aia.files);
 }
 
 /* --- CONFIG ----------------------------------------------------------- */

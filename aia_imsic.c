@@ -507,21 +507,19 @@ static const struct kvm_io_device_ops rvkvm_imsic_io_ops = {
  * @addr: the MSI's guest-physical address
  * @data: its identity
  *
- * The target is the vCPU whose file page @addr is.  Guest index files
- * beyond 0 (nested guests) do not exist.
+ * The target is the vCPU whose file page @addr is, found by page number
+ * in any context.  Guest index files beyond 0 (nested guests) do not
+ * exist.
  *
- * Return: 0, also for an address that is no file (the MSI is dropped),
- * or rvkvm_imsic_raise()'s -errno.
+ * Return: 0, also for an address that is no file (the MSI is dropped
+ * and counted), or rvkvm_imsic_raise()'s -errno.
  */
 int rvkvm_imsic_deliver(struct kvm *kvm, u64 addr, u32 data)
 {
-	struct kvm_vcpu *vcpu;
-	unsigned long i;
+	struct kvm_vcpu *vcpu = xa_load(&kvm->arch.aia.files, addr >> PAGE_SHIFT);
 
-	kvm_for_each_vcpu(i, vcpu, kvm)
-		if (vcpu->arch.vaia.imsic_addr == (addr & PAGE_MASK) &&
-		    vcpu->arch.vaia.imsic)
-			return rvkvm_imsic_raise(vcpu->arch.vaia.imsic, data);
+	if (vcpu && vcpu->arch.vaia.imsic)
+		return rvkvm_imsic_raise(vcpu->arch.vaia.imsic, data);
 	kvm->stat.aia_msi_dropped++;
 	return 0;
 }
@@ -721,6 +719,13 @@ bool rvkvm_imsic_pending(struct kvm_vcpu *vcpu)
 	return READ_ONCE(f->sgei);
 }
 
+static void rvkvm_imsic_unregister(struct kvm *kvm, struct rvkvm_imsic *f)
+{
+	mutex_lock(&kvm->slots_lock);
+	kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &f->iodev);
+	mutex_unlock(&kvm->slots_lock);
+}
+
 /**
  * rvkvm_imsic_create() - a vCPU's file and its MSI page (CTRL_INIT)
  * @vcpu: the vCPU
@@ -749,13 +754,21 @@ int rvkvm_imsic_create(struct kvm_vcpu *vcpu)
 				    vcpu->arch.vaia.imsic_addr,
 				    KVM_DEV_RISCV_IMSIC_SIZE, &f->iodev);
 	mutex_unlock(&kvm->slots_lock);
+	if (r)
+		goto free;
+	r = xa_insert(&kvm->arch.aia.files,
+		      vcpu->arch.vaia.imsic_addr >> PAGE_SHIFT, vcpu,
+		      GFP_KERNEL_ACCOUNT);
 	if (r) {
-		mutex_destroy(&f->move);
-		kfree(f);
-		return r;
+		rvkvm_imsic_unregister(kvm, f);
+		goto free;
 	}
 	vcpu->arch.vaia.imsic = f;
 	return 0;
+free:
+	mutex_destroy(&f->move);
+	kfree(f);
+	return r;
 }
 
 /**
@@ -777,11 +790,9 @@ void rvkvm_imsic_destroy(struct kvm_vcpu *vcpu)
 		smp_call_function_single(f->hw_cpu, rvkvm_vsfile_drain, f, 1);
 		rvkvm_hgei_release(f->hw_cpu, f->hw_line);
 	}
-	if (!rvkvm_aia_ready(kvm)) {
-		mutex_lock(&kvm->slots_lock);
-		kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &f->iodev);
-		mutex_unlock(&kvm->slots_lock);
-	}
+	xa_erase(&kvm->arch.aia.files, vcpu->arch.vaia.imsic_addr >> PAGE_SHIFT);
+	if (!rvkvm_aia_ready(kvm))
+		rvkvm_imsic_unregister(kvm, f);
 	vcpu->arch.vaia.imsic = NULL;
 	mutex_destroy(&f->move);
 	kfree(f);

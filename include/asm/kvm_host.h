@@ -17,6 +17,7 @@
 #include <linux/kvm_types.h>
 #include <linux/spinlock.h>
 #include <linux/hrtimer.h>
+#include <linux/xarray.h>
 #include <asm/csr.h>
 #include <asm/hwcap.h>
 #include <rvkvm/host_layout.h>
@@ -102,6 +103,8 @@ struct rvkvm_aia {
 	u32 config[KVM_DEV_RISCV_AIA_CONFIG_GUEST_BITS + 1];
 	u64 aplic_addr;
 	struct rvkvm_aplic *aplic;	/* NULL without wired sources */
+	/* The vCPU behind each IMSIC page (page number), from CTRL_INIT on. */
+	struct xarray files;
 };
 
 /* A vCPU's part of it. */
