@@ -128,6 +128,7 @@ phase() {
 	# The guest idles after it (scripts/guest/init): stop it there.
 	vmm_wait_for "$log" "^rvkvm-guest: tick $want .*idle" 600 ||
 		die_phase "$n" "($mod) no idle tick $want"
+	echo "# phase $n ($mod): idle at tick $want, saving"
 	vmm_mon "$D" stop
 	vmm_mon "$D" "migrate \"exec:cat > $SNAP\""
 	i=0
