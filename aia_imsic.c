@@ -38,6 +38,7 @@ struct rvkvm_imsic {
 	struct kvm_vcpu *vcpu;
 	u32 nr_ids;			/* identities 1..nr_ids */
 	bool hw_mode;			/* MODE lets it use VS-files */
+	bool hw_only;			/* MODE HWACCEL: never in software */
 	bool fell_back;			/* in software for want of a line */
 	/* Held by whoever moves the file or reads it where it is. */
 	struct mutex move;
@@ -611,8 +612,7 @@ static int rvkvm_imsic_move(struct rvkvm_imsic *f)
 		if (!f->fell_back)
 			kvm->stat.aia_vsfile_fallbacks++;
 		f->fell_back = true;
-		if (kvm->arch.aia.config[KVM_DEV_RISCV_AIA_CONFIG_MODE] ==
-		    KVM_DEV_RISCV_AIA_MODE_HWACCEL)
+		if (f->hw_only)
 			return rvkvm_imsic_no_file(vcpu);
 		return RVKVM_RESUME;
 	}
@@ -643,7 +643,9 @@ int rvkvm_imsic_update(struct kvm_vcpu *vcpu)
 
 	if (!f || !f->hw_mode || READ_ONCE(f->hw_cpu) == cpu)
 		return RVKVM_RESUME;
-	if (f->hw_cpu < 0 && f->fell_back && !rvkvm_hgei_free_here())
+	/* AUTO in software for want of a line: try again once one is free. */
+	if (f->hw_cpu < 0 && f->fell_back && !f->hw_only &&
+	    !rvkvm_hgei_free_here())
 		return RVKVM_RESUME;
 	mutex_lock(&f->move);
 	r = rvkvm_imsic_move(f);
@@ -745,6 +747,8 @@ int rvkvm_imsic_create(struct kvm_vcpu *vcpu)
 	f->nr_ids = rvkvm_aia_cfg(kvm, KVM_DEV_RISCV_AIA_CONFIG_IDS);
 	f->hw_mode = rvkvm_aia_cfg(kvm, KVM_DEV_RISCV_AIA_CONFIG_MODE) !=
 		     KVM_DEV_RISCV_AIA_MODE_EMUL;
+	f->hw_only = rvkvm_aia_cfg(kvm, KVM_DEV_RISCV_AIA_CONFIG_MODE) ==
+		     KVM_DEV_RISCV_AIA_MODE_HWACCEL;
 	f->hw_cpu = -1;
 	mutex_init(&f->move);
 	raw_spin_lock_init(&f->lock);
