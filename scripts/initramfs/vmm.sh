@@ -99,6 +99,39 @@ vmm_expected() {
 	sed -n "s/^sha $1 $2 //p" /vmm/guest/expected
 }
 
+# The disk and the file the guest's blk and net tasks use (scripts/guest/
+# init): an 8 MiB disk image at $VMM_IMG, a 4 MiB file served by busybox
+# httpd from $VMM_WWW on address $1 (127.0.0.1:8080 for QEMU's user-mode
+# network; 8080, any address, for a tap device made later).
+VMM_IMG=/tmp/disk.img
+VMM_WWW=/tmp/www
+vmm_io_setup() {
+	yes "rvkvm guest data 1" | head -c $((8 * 1048576)) > "$VMM_IMG"
+	mkdir -p "$VMM_WWW"
+	yes "rvkvm guest data 3" | head -c $((4 * 1048576)) > "$VMM_WWW/f"
+	ip link set lo up
+	httpd -p "$1" -h "$VMM_WWW" || fail "httpd did not start"
+}
+
+# After such a guest (LOG $1): it read the disk right, wrote its second
+# half and left the first, and fetched the file right.
+vmm_io_check() {
+	vmm_io_same "guest read of the disk" "$(vmm_said "$1" "vda read sha")" \
+		"$(vmm_expected 1 8)"
+	vmm_io_same "disk's first half, here" \
+		"$(dd if="$VMM_IMG" bs=1M count=4 2>/dev/null | sha256sum | cut -d' ' -f1)" \
+		"$(vmm_expected 1 4)"
+	vmm_io_same "disk's second half, written by the guest" \
+		"$(dd if="$VMM_IMG" bs=1M skip=4 2>/dev/null | sha256sum | cut -d' ' -f1)" \
+		"$(vmm_expected 2 4)"
+	vmm_io_same "file fetched over the network" \
+		"$(vmm_said "$1" "net got sha")" "$(vmm_expected 3 4)"
+}
+
+vmm_io_same() {
+	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+
 # A QEMU monitor on fifos: vmm_mon_args DIR gives QEMU's arguments,
 # vmm_mon DIR CMD sends a command, and DIR/mon.log collects the replies.
 vmm_mon_args() {
