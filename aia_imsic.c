@@ -527,7 +527,16 @@ int rvkvm_imsic_deliver(struct kvm *kvm, u64 addr, u32 data)
 
 /* --- Moving the file between software and the harts' VS-files --------- */
 
-/* hstatus.VGEIN of the guest's next entries. */
+/*
+ * hstatus.VGEIN of the guest's next entries: the file's line while it is
+ * in a VS-file, else 0.  Only the vCPU's thread changes it, so the entry
+ * and exit read it without the chip's acquire.
+ */
+static unsigned int rvkvm_imsic_vgein(struct kvm_vcpu *vcpu)
+{
+	return (vcpu->arch.guest.hstatus & HSTATUS_VGEIN) >> HSTATUS_VGEIN_SHIFT;
+}
+
 static void rvkvm_imsic_set_vgein(struct kvm_vcpu *vcpu, unsigned int line)
 {
 	unsigned long *h = &vcpu->arch.guest.hstatus;
@@ -657,20 +666,24 @@ int rvkvm_imsic_update(struct kvm_vcpu *vcpu)
  * rvkvm_imsic_enter() - the file is where the guest is about to run
  * @vcpu: the vCPU, interrupts off, right before entry
  *
- * Disarms the line: the guest takes its interrupts itself.
+ * Disarms the line: the guest takes its interrupts itself.  A vCPU
+ * without a VS-file (VGEIN 0, every VM without the in-kernel AIA) pays
+ * one test of a field the entry reads anyway.
  *
  * Return: false if the file is in another hart's VS-file (the vCPU
  * moved since rvkvm_imsic_update()): go round the run loop again.
  */
 bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
 {
-	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+	unsigned int line = rvkvm_imsic_vgein(vcpu);
+	struct rvkvm_imsic *f;
 
-	if (!f || f->hw_cpu < 0)
+	if (!line)
 		return true;
+	f = vcpu->arch.vaia.imsic;
 	if (f->hw_cpu != smp_processor_id())
 		return false;
-	csr_clear(CSR_HGEIE, BIT(f->hw_line));
+	csr_clear(CSR_HGEIE, BIT(line));
 	WRITE_ONCE(f->sgei, false);
 	return true;
 }
@@ -681,10 +694,10 @@ bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
  */
 void rvkvm_imsic_exit(struct kvm_vcpu *vcpu)
 {
-	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
+	unsigned int line = rvkvm_imsic_vgein(vcpu);
 
-	if (f && f->hw_cpu >= 0)
-		csr_set(CSR_HGEIE, BIT(f->hw_line));
+	if (line)
+		csr_set(CSR_HGEIE, BIT(line));
 }
 
 /**
