@@ -81,6 +81,8 @@ struct kvm_vcpu_stat {
 	u64 signal_exits;
 	/* Every exit */
 	u64 exits;
+	/* Exits handled in the fast path, with interrupts off */
+	u64 fast_exits;
 };
 
 struct kvm_arch_memory_slot {
