@@ -74,6 +74,8 @@ void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_csrs_changed(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_forget_csrs_here(void);
 
 /* vcpu_fp.c */
 void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu);
