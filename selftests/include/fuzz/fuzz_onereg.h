@@ -694,11 +694,17 @@ static int fz_access(struct fz_thread *t, struct fz_regs *g, u8 *buf, u64 id,
 		  g->shared ? " shared" : "", g->ran);
 	if (!set && p == FZ_P_GOOD)
 		fz_check_get_bytes(buf, id, r);
-	if (r || !set || p != FZ_P_GOOD)
+	if (r || !set)
 		return r;
 
-	if ((post == FZ_POST_SAME || post == FZ_POST_MODE) && size <= sizeof(before))
+	if (p == FZ_P_GOOD && (post == FZ_POST_SAME || post == FZ_POST_MODE) &&
+	    size <= sizeof(before))
 		fz_check_read_back(g, buf + size + 64, id, before, post, why);
+	/*
+	 * A SET through any pointer the kernel can read (FZ_P_RO, a short
+	 * FZ_P_STRADDLE) changes the vCPU too: a random id's SET of the RO
+	 * page's 0x5a bytes to ISA_EXT MULTI_DIS 0 turns C, F, H, M off.
+	 */
 	if (post == FZ_POST_REFRESH) {
 		/* Learn which single-extension changes are allowed. */
 		if (FZ_TYPE(id) == 7 && !FZ_SUB(id) && cur && v <= 1 && v != *cur &&
