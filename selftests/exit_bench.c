@@ -20,6 +20,7 @@
  * names a group: -f dirty).
  */
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include "kvm_util.h"
 #include "processor.h"
@@ -164,6 +165,41 @@ static void guest_touch(u64 passes)
 			WRITE_ONCE(*(u64 *)(DATA_GPA + i * 4096), p);
 		guest_report(guest_time() - t0);
 	}
+	GUEST_DONE();
+}
+
+/*
+ * MSIs from an irqfd: the guest's IMSIC file takes identity 1, the
+ * guest waits in WFI and acknowledges each claim (stopei) in memory.
+ */
+static u64 msi_acks;
+static bool msi_done;
+
+static void guest_msi_handler(struct rvkvm_ex_regs *regs)
+{
+	unsigned long top;
+
+	asm volatile("csrrw %0, 0x15c, zero" : "=r" (top));	/* stopei */
+	if (top >> 16)
+		WRITE_ONCE(msi_acks, msi_acks + 1);
+}
+
+static void guest_isel_write(unsigned long isel, unsigned long val)
+{
+	csr_write(CSR_SISELECT, isel);
+	csr_write(CSR_SIREG, val);
+}
+
+static void guest_msi(u64 n)
+{
+	guest_isel_write(0x70, 1);	/* eidelivery */
+	guest_isel_write(0x72, 0);	/* eithreshold */
+	guest_isel_write(0xc0, 2);	/* eie0: identity 1 */
+	csr_set(CSR_SIE, IE_EIE);
+	local_irq_enable();
+	guest_report(0);
+	while (!READ_ONCE(msi_done))
+		asm volatile("wfi");
 	GUEST_DONE();
 }
 
@@ -317,6 +353,96 @@ static void fig_ipi(const char *name, u64 n)
 	kvm_vm_free(vm);
 }
 
+#define AIA_APLIC_GPA	0x0d000000UL
+#define AIA_IMSIC_GPA	0x28000000UL
+
+static void aia_attr_set(int fd, u32 group, u64 attr, void *val)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (u64)(unsigned long)val,
+	};
+
+	TEST_ASSERT(!ioctl(fd, KVM_SET_DEVICE_ATTR, &a),
+		    "AIA attribute %u/%lu: errno %d", group, (unsigned long)attr,
+		    errno);
+}
+
+/* The in-kernel AIA, one IMSIC file, and an irqfd for identity 1. */
+static int msi_chip(struct kvm_vm *vm)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt = { .r.nr = 1 };
+	struct kvm_irqfd irqfd = { .gsi = 1 };
+	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA);
+	u64 aplic = AIA_APLIC_GPA, imsic = AIA_IMSIC_GPA;
+	u32 ids = 63;
+
+	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): %d", fd);
+	aia_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CONFIG,
+		     KVM_DEV_RISCV_AIA_CONFIG_IDS, &ids);
+	aia_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_ADDR,
+		     KVM_DEV_RISCV_AIA_ADDR_APLIC, &aplic);
+	aia_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_ADDR,
+		     KVM_DEV_RISCV_AIA_ADDR_IMSIC(0), &imsic);
+	aia_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CTRL,
+		     KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
+	rt.e[0].gsi = 1;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = (u32)AIA_IMSIC_GPA;
+	rt.e[0].u.msi.data = 1;
+	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), "routing");
+	irqfd.fd = eventfd(0, 0);
+	TEST_ASSERT(irqfd.fd >= 0 && !ioctl(vm->fd, KVM_IRQFD, &irqfd),
+		    "KVM_IRQFD: errno %d", errno);
+	return irqfd.fd;
+}
+
+/*
+ * MSI latency: the host thread signals an irqfd routed to the guest's
+ * IMSIC file and waits for the guest's acknowledgment in memory, while
+ * the vCPU's thread (on the other CPU) sleeps in WFI between MSIs.
+ * Only with the in-kernel AIA (KVM_CAP_IRQCHIP).
+ */
+static void fig_msi(const char *name, u64 n)
+{
+	struct rvkvm_pinned vthr;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	u64 *acks, seen, i, exits;
+	int cpus[2], efd;
+	double t;
+
+	if (!kvm_check_cap(KVM_CAP_IRQCHIP)) {
+		printf("# %s: KVM_CAP_IRQCHIP is 0, no in-kernel AIA here\n", name);
+		return;
+	}
+	vm = bench_vm(&vcpu, guest_msi, n);
+	vm_install_interrupt_handler(vm, guest_msi_handler);
+	efd = msi_chip(vm);
+	acks = addr_gva2hva(vm, (unsigned long)&msi_acks);
+	run_to_report(vcpu, NULL);
+	rvkvm_two_host_cpus(cpus);
+	rvkvm_pin(0, cpus[0]);
+	exits = exits_of(vcpu);
+	rvkvm_pinned_start(&vthr, vcpu, cpus[1]);
+	t = rvkvm_now();
+	for (i = 0; i < n; i++) {
+		seen = READ_ONCE(*acks);
+		TEST_ASSERT(!eventfd_write(efd, 1), "eventfd_write");
+		while (READ_ONCE(*acks) == seen)
+			;
+	}
+	t = rvkvm_now() - t;
+	WRITE_ONCE(*(bool *)addr_gva2hva(vm, (unsigned long)&msi_done), true);
+	TEST_ASSERT(!eventfd_write(efd, 1), "eventfd_write");
+	pthread_join(vthr.thr, NULL);
+	report(name, t, 0, n, exits_of(vcpu) - exits);
+	close(efd);
+	kvm_vm_free(vm);
+}
+
 /* A VM whose guest writes the 64 MiB data slot (@flags) @passes times. */
 static struct kvm_vm *touch_vm(struct kvm_vcpu **vcpu, u64 passes,
 			       u32 flags, bool manual)
@@ -451,13 +577,14 @@ static const struct figure {
 	void (*run)(const char *name, u64 n);
 } figures[] = {
 	{ "sbi_base", 100000, fig_sbi },
-	{ "mmio_user", 50000, fig_mmio },
+	{ "mmio_user", 30000, fig_mmio },
 	{ "csr_kvm", 100000, fig_csr },
 	{ "illegal_redirect", 100000, fig_illegal },
-	{ "ipi_wfi", 20000, fig_ipi },
-	{ "fault", 4, fig_fault },
-	{ "dirty_get", 8, fig_dirty_get },
-	{ "dirty_clear", 8, fig_dirty_clear },
+	{ "ipi_wfi", 10000, fig_ipi },
+	{ "fault", 3, fig_fault },
+	{ "dirty_get", 4, fig_dirty_get },
+	{ "dirty_clear", 4, fig_dirty_clear },
+	{ "msi_irqfd", 10000, fig_msi },
 };
 
 int main(int argc, char **argv)
