@@ -242,10 +242,8 @@ static u64 exits_of(struct kvm_vcpu *vcpu)
 
 static struct kvm_vm *bench_vm(struct kvm_vcpu **vcpu, void *code, u64 n)
 {
-	struct kvm_vm *vm = __vm_create_with_one_vcpu(vcpu, EXTRA_PAGES, code);
+	struct kvm_vm *vm = rvkvm_vm_with_vectors(vcpu, code, EXTRA_PAGES, NULL);
 
-	vm_init_vector_tables(vm);
-	vcpu_init_vector_tables(*vcpu);
 	vcpu_args_set(*vcpu, 1, n);
 	rvkvm_get_reg(*vcpu, RISCV_TIMER_REG(frequency), &timer_hz);
 	return vm;

@@ -123,10 +123,7 @@ int main(int argc, char **argv)
 
 	ksft_print_header();
 	ksft_set_plan(4);
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_init_vector_tables(vm);
-	vcpu_init_vector_tables(vcpu);
-	vm_install_interrupt_handler(vm, guest_irq);
+	vm = rvkvm_vm_with_vectors(&vcpu, guest_code, 0, guest_irq);
 	vm_install_exception_handler(vm, EXC_ILLEGAL, guest_illegal);
 	vcpu_args_set(vcpu, 1, n);
 	if (!__vcpu_has_isa_ext(vcpu, KVM_RISCV_ISA_EXT_SSTC))

@@ -70,10 +70,7 @@ int main(void)
 	ksft_print_header();
 	ksft_set_plan(4);
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_init_vector_tables(vm);
-	vcpu_init_vector_tables(vcpu);
-	vm_install_interrupt_handler(vm, guest_irq);
+	vm = rvkvm_vm_with_vectors(&vcpu, guest_code, 0, guest_irq);
 	pthread_create(&thr, NULL, raise_irq, vcpu);
 	t0 = now();
 	vcpu_run(vcpu);

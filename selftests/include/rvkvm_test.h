@@ -178,6 +178,24 @@ static inline struct kvm_vm *rvkvm_vm_with_code(const u8 *code, size_t len,
 }
 
 /*
+ * A VM with one vCPU running @code, @extra_pages pages of guest memory
+ * beyond the library's default, and the library's trap vectors set up;
+ * @irq (NULL: none) handles the guest's interrupts.
+ */
+static inline struct kvm_vm *rvkvm_vm_with_vectors(struct kvm_vcpu **vcpu,
+						   void *code, u64 extra_pages,
+						   exception_handler_fn irq)
+{
+	struct kvm_vm *vm = __vm_create_with_one_vcpu(vcpu, extra_pages, code);
+
+	vm_init_vector_tables(vm);
+	vcpu_init_vector_tables(*vcpu);
+	if (irq)
+		vm_install_interrupt_handler(vm, irq);
+	return vm;
+}
+
+/*
  * Run @vcpu once and return the ucall it exited with (UCALL_NONE if the
  * exit was no ucall); a failed guest assertion fails the test here.
  */
