@@ -28,7 +28,6 @@
  */
 #include "rvkvm_test.h"
 #include "processor.h"
-#include <sys/eventfd.h>
 
 #define AIA_GRP(g)	KVM_DEV_RISCV_AIA_GRP_##g
 #define CFG(a)		KVM_DEV_RISCV_AIA_CONFIG_##a
@@ -116,29 +115,19 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-static int aia_attr(int fd, bool set, u32 group, u64 attr, void *val)
-{
-	struct kvm_device_attr a = {
-		.group = group, .attr = attr, .addr = (u64)(unsigned long)val,
-	};
-
-	return ioctl(fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) ?
-	       -errno : 0;
-}
-
 static int cfg_set(int fd, u64 attr, u32 v)
 {
-	return aia_attr(fd, true, AIA_GRP(CONFIG), attr, &v);
+	return rvkvm_aia_attr(fd, true, AIA_GRP(CONFIG), attr, &v);
 }
 
 static int addr_set(int fd, u64 attr, u64 v)
 {
-	return aia_attr(fd, true, AIA_GRP(ADDR), attr, &v);
+	return rvkvm_aia_attr(fd, true, AIA_GRP(ADDR), attr, &v);
 }
 
 static int ctrl_init(int fd)
 {
-	return aia_attr(fd, true, AIA_GRP(CTRL), KVM_DEV_RISCV_AIA_CTRL_INIT,
+	return rvkvm_aia_attr(fd, true, AIA_GRP(CTRL), KVM_DEV_RISCV_AIA_CTRL_INIT,
 			NULL);
 }
 
@@ -176,7 +165,7 @@ static int test_attributes(struct kvm_vm *vm, int nvcpus)
 	TEST_ASSERT(fd >= 0, "KVM_CREATE_DEVICE(AIA): %d", fd);
 	TEST_ASSERT(__kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA) < 0 &&
 		    errno == EEXIST, "a second AIA device: errno %d", errno);
-	ksft_test_result(!aia_attr(fd, false, AIA_GRP(CONFIG), CFG(GROUP_SHIFT), &v) &&
+	ksft_test_result(!rvkvm_aia_attr(fd, false, AIA_GRP(CONFIG), CFG(GROUP_SHIFT), &v) &&
 			 v == 24, "defaults: GROUP_SHIFT 24 (%u)\n", v);
 	for (i = 0; i < ARRAY_SIZE(cfg_rows); i++) {
 		if (cfg_set(fd, cfg_rows[i].attr, cfg_rows[i].bad) != -EINVAL ||
@@ -206,7 +195,7 @@ static int test_attributes(struct kvm_vm *vm, int nvcpus)
 		bad += addr_set(fd, KVM_DEV_RISCV_AIA_ADDR_IMSIC(i),
 				IMSIC_GPA + i * 0x1000) != 0;
 	bad += irq_line(vm, EDGE_SRC, 1) != -EBUSY;
-	bad += aia_attr(fd, false, AIA_GRP(APLIC), DOMAINCFG, &v) != -ENODEV;
+	bad += rvkvm_aia_attr(fd, false, AIA_GRP(APLIC), DOMAINCFG, &v) != -ENODEV;
 	ksft_test_result(!bad,
 			 "CTRL_INIT refuses missing pages; IRQ_LINE EBUSY, GRP_APLIC ENODEV before it\n");
 
@@ -217,7 +206,7 @@ static int test_attributes(struct kvm_vm *vm, int nvcpus)
 	ksft_test_result(irq_line(vm, 0, 1) == -ENODEV &&
 			 irq_line(vm, NSRCS + 1, 1) == -ENODEV &&
 			 !irq_line(vm, NSRCS, 0) &&
-			 aia_attr(fd, false, 9, 0, &a) == -ENXIO,
+			 rvkvm_aia_attr(fd, false, 9, 0, &a) == -ENXIO,
 			 "IRQ_LINE: sources 0 and SRCS+1 ENODEV, SRCS takes it; unknown group ENXIO\n");
 	return fd;
 }
@@ -267,27 +256,6 @@ static int signal_msi(struct kvm_vm *vm, u64 addr, u32 data)
 	return ioctl(vm->fd, KVM_SIGNAL_MSI, &msi) ? -errno : 0;
 }
 
-/* An irqfd on GSI 100, routed as an MSI of identity @data. */
-static int msi_irqfd(struct kvm_vm *vm, u64 addr, u32 data)
-{
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[1];
-	} rt = { .r.nr = 1 };
-	struct kvm_irqfd irqfd = { .gsi = 100 };
-	int efd = eventfd(0, 0);
-
-	rt.e[0].gsi = 100;
-	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
-	rt.e[0].u.msi.address_lo = (u32)addr;
-	rt.e[0].u.msi.address_hi = addr >> 32;
-	rt.e[0].u.msi.data = data;
-	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), "routing: %d", errno);
-	irqfd.fd = efd;
-	TEST_ASSERT(!ioctl(vm->fd, KVM_IRQFD, &irqfd), "KVM_IRQFD: %d", errno);
-	return efd;
-}
-
 /* Where the MSIs went, by the VM's counters (rvkvm's; not Debian's). */
 static void check_counters(struct kvm_vm *vm)
 {
@@ -314,10 +282,10 @@ static bool eie_round_trip(int fd)
 	u64 attr = KVM_DEV_RISCV_AIA_IMSIC_MKATTR(0, 0xc0);
 	unsigned long want = 0x5555555555555554UL, saved, got = 0;
 
-	if (aia_attr(fd, false, AIA_GRP(IMSIC), attr, &saved) ||
-	    aia_attr(fd, true, AIA_GRP(IMSIC), attr, &want) ||
-	    aia_attr(fd, false, AIA_GRP(IMSIC), attr, &got) ||
-	    aia_attr(fd, true, AIA_GRP(IMSIC), attr, &saved))
+	if (rvkvm_aia_attr(fd, false, AIA_GRP(IMSIC), attr, &saved) ||
+	    rvkvm_aia_attr(fd, true, AIA_GRP(IMSIC), attr, &want) ||
+	    rvkvm_aia_attr(fd, false, AIA_GRP(IMSIC), attr, &got) ||
+	    rvkvm_aia_attr(fd, true, AIA_GRP(IMSIC), attr, &saved))
 		return false;
 	return got == want;
 }
@@ -371,16 +339,19 @@ static u32 aplic_saved(int i)
 static void save_or_restore(int fd, bool restore, u32 *aplic, unsigned long *imsic)
 {
 	int i, v;
+	u64 attr;
 
 	for (i = 0; i < SAVED_APLIC; i++)
-		TEST_ASSERT(!aia_attr(fd, restore, AIA_GRP(APLIC), aplic_saved(i),
-				      &aplic[i]), "GRP_APLIC 0x%x", aplic_saved(i));
+		TEST_ASSERT(!rvkvm_aia_attr(fd, restore, AIA_GRP(APLIC),
+					    aplic_saved(i), &aplic[i]),
+			    "GRP_APLIC 0x%x", aplic_saved(i));
 	for (v = 0; v < 2; v++)
-		for (i = 0; i < SAVED_IMSIC; i++)
-			TEST_ASSERT(!aia_attr(fd, restore, AIA_GRP(IMSIC),
-					      KVM_DEV_RISCV_AIA_IMSIC_MKATTR(v, imsic_saved[i]),
-					      &imsic[v * SAVED_IMSIC + i]),
+		for (i = 0; i < SAVED_IMSIC; i++) {
+			attr = KVM_DEV_RISCV_AIA_IMSIC_MKATTR(v, imsic_saved[i]);
+			TEST_ASSERT(!rvkvm_aia_attr(fd, restore, AIA_GRP(IMSIC),
+						    attr, &imsic[v * SAVED_IMSIC + i]),
 				    "GRP_IMSIC %d 0x%x", v, imsic_saved[i]);
+		}
 }
 
 /*
@@ -452,7 +423,7 @@ int main(int argc, char **argv)
 			 !signal_msi(vm, IMSIC_GPA + 0x10000, 5),
 			 "KVM_SIGNAL_MSI: identity 0 ENODEV, past IDS EINVAL, to no file 0\n");
 	TEST_ASSERT(!signal_msi(vm, IMSIC_GPA, 5), "KVM_SIGNAL_MSI: %d", errno);
-	efd = msi_irqfd(vm, IMSIC_GPA, 7);
+	efd = rvkvm_msi_irqfd(vm, IMSIC_GPA, 7);
 	TEST_ASSERT(eventfd_write(efd, 1) == 0, "eventfd_write");
 	run_to(vcpu, 2);
 	irq_line(vm, EDGE_SRC, 1);
@@ -475,9 +446,10 @@ int main(int argc, char **argv)
 			 "APLIC: the edge and the level source, by KVM_IRQ_LINE\n");
 	ksft_test_result(got[4] == LEVEL_ID && n == 5,
 			 "APLIC: setipnum again while asserted, not after (%u claims)\n", n);
-	ksft_test_result(!aia_attr(fd, false, AIA_GRP(IMSIC),
-				   KVM_DEV_RISCV_AIA_IMSIC_MKATTR(0, 0x70), &ul) && ul == 1 &&
-			 !aia_attr(fd, false, AIA_GRP(APLIC), TARGET(EDGE_SRC), &v32) &&
+	ksft_test_result(!rvkvm_aia_attr(fd, false, AIA_GRP(IMSIC),
+					 KVM_DEV_RISCV_AIA_IMSIC_MKATTR(0, 0x70),
+					 &ul) && ul == 1 &&
+			 !rvkvm_aia_attr(fd, false, AIA_GRP(APLIC), TARGET(EDGE_SRC), &v32) &&
 			 v32 == EDGE_ID,
 			 "GRP_IMSIC eidelivery 1, GRP_APLIC target %u\n", v32);
 	/* Each priority byte may be read-only zero (AIA), or keep the write. */

@@ -20,7 +20,6 @@
  * names a group: -f dirty).
  */
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include "kvm_util.h"
 #include "processor.h"
@@ -356,11 +355,7 @@ static void fig_ipi(const char *name, u64 n)
 
 static void aia_attr_set(int fd, u32 group, u64 attr, void *val)
 {
-	struct kvm_device_attr a = {
-		.group = group, .attr = attr, .addr = (u64)(unsigned long)val,
-	};
-
-	TEST_ASSERT(!ioctl(fd, KVM_SET_DEVICE_ATTR, &a),
+	TEST_ASSERT(!rvkvm_aia_attr(fd, true, group, attr, val),
 		    "AIA attribute %u/%lu: errno %d", group, (unsigned long)attr,
 		    errno);
 }
@@ -368,11 +363,6 @@ static void aia_attr_set(int fd, u32 group, u64 attr, void *val)
 /* The in-kernel AIA, one IMSIC file, and an irqfd for identity 1. */
 static int msi_chip(struct kvm_vm *vm)
 {
-	struct {
-		struct kvm_irq_routing r;
-		struct kvm_irq_routing_entry e[1];
-	} rt = { .r.nr = 1 };
-	struct kvm_irqfd irqfd = { .gsi = 1 };
 	int fd = __kvm_create_device(vm, KVM_DEV_TYPE_RISCV_AIA);
 	u64 aplic = AIA_APLIC_GPA, imsic = AIA_IMSIC_GPA;
 	u32 ids = 63;
@@ -386,15 +376,7 @@ static int msi_chip(struct kvm_vm *vm)
 		     KVM_DEV_RISCV_AIA_ADDR_IMSIC(0), &imsic);
 	aia_attr_set(fd, KVM_DEV_RISCV_AIA_GRP_CTRL,
 		     KVM_DEV_RISCV_AIA_CTRL_INIT, NULL);
-	rt.e[0].gsi = 1;
-	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
-	rt.e[0].u.msi.address_lo = (u32)AIA_IMSIC_GPA;
-	rt.e[0].u.msi.data = 1;
-	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), "routing");
-	irqfd.fd = eventfd(0, 0);
-	TEST_ASSERT(irqfd.fd >= 0 && !ioctl(vm->fd, KVM_IRQFD, &irqfd),
-		    "KVM_IRQFD: errno %d", errno);
-	return irqfd.fd;
+	return rvkvm_msi_irqfd(vm, AIA_IMSIC_GPA, 1);
 }
 
 /*

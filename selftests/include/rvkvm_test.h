@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 #include "kvm_util.h"
@@ -276,6 +277,39 @@ static inline void rvkvm_pinned_swap(struct rvkvm_pinned p[2],
 		pthread_setaffinity_np(p[i].thr, sizeof(set), &set);
 	}
 	(*swaps)++;
+}
+
+/* KVM_{GET,SET}_DEVICE_ATTR of the AIA device @fd: 0 or -errno. */
+static inline int rvkvm_aia_attr(int fd, bool set, u32 group, u64 attr,
+				 void *val)
+{
+	struct kvm_device_attr a = {
+		.group = group, .attr = attr, .addr = (u64)(unsigned long)val,
+	};
+
+	return ioctl(fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a) ?
+	       -errno : 0;
+}
+
+/* An irqfd on GSI 100, routed as an MSI of identity @data to @addr. */
+static inline int rvkvm_msi_irqfd(struct kvm_vm *vm, u64 addr, u32 data)
+{
+	struct {
+		struct kvm_irq_routing r;
+		struct kvm_irq_routing_entry e[1];
+	} rt = { .r.nr = 1 };
+	struct kvm_irqfd irqfd = { .gsi = 100 };
+	int efd = eventfd(0, 0);
+
+	rt.e[0].gsi = 100;
+	rt.e[0].type = KVM_IRQ_ROUTING_MSI;
+	rt.e[0].u.msi.address_lo = (u32)addr;
+	rt.e[0].u.msi.address_hi = addr >> 32;
+	rt.e[0].u.msi.data = data;
+	TEST_ASSERT(!ioctl(vm->fd, KVM_SET_GSI_ROUTING, &rt), "routing: %d", errno);
+	irqfd.fd = efd;
+	TEST_ASSERT(!ioctl(vm->fd, KVM_IRQFD, &irqfd), "KVM_IRQFD: %d", errno);
+	return efd;
 }
 
 /* The AIA device's MODE by its name (-m and -M options), or -1. */
