@@ -35,6 +35,7 @@ int kvm_arch_enable_virtualization_cpu(void)
 	 */
 	csr_write(CSR_HCOUNTEREN, BIT(CSR_TIME - CSR_CYCLE));
 	csr_write(CSR_HVIP, 0);
+	rvkvm_vcpu_forget_csrs_here();
 	rvkvm_timer_park_cpu();
 	rvkvm_pmu_enable_cpu();
 	rvkvm_aia_enable_cpu();
@@ -58,6 +59,7 @@ void kvm_arch_disable_virtualization_cpu(void)
 	rvkvm_hgei_disable_cpu();
 	csr_write(CSR_HEDELEG, 0);
 	csr_write(CSR_HIDELEG, 0);
+	rvkvm_vcpu_forget_csrs_here();
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 #include <rvkvm/rvkvm.h>
 #include <rvkvm/pmu.h>
+#include <rvkvm/trace.h>
 
 #define RVKVM_COUNTER(name)	STATS_DESC_COUNTER(VCPU, name)
 
@@ -15,12 +16,14 @@ const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
 	RVKVM_COUNTER(mmio_exit_user), RVKVM_COUNTER(mmio_exit_kernel),
 	RVKVM_COUNTER(csr_exit_user), RVKVM_COUNTER(csr_exit_kernel),
 	RVKVM_COUNTER(signal_exits), RVKVM_COUNTER(exits),
+	/* Ours: after the ones 6.12 has, in its order. */
+	RVKVM_COUNTER(fast_exits),
 };
 
 /* One descriptor per counter: the generic part holds histograms, so
  * compare where the last counter ends instead of counting words.
  */
-static_assert(offsetof(struct kvm_vcpu_stat, exits) + sizeof(u64) ==
+static_assert(offsetof(struct kvm_vcpu_stat, fast_exits) + sizeof(u64) ==
 	      sizeof(struct kvm_vcpu_stat));
 
 const struct kvm_stats_header kvm_vcpu_stats_header =
@@ -55,6 +58,7 @@ static void rvkvm_vcpu_reset(struct kvm_vcpu *vcpu)
 	rvkvm_sta_reset(vcpu);
 	rvkvm_fwft_reset(vcpu);
 	rvkvm_aia_vcpu_reset(vcpu);
+	rvkvm_vcpu_csrs_changed(vcpu);
 
 	/* An SBI HSM start: begin there, a0 = hart id, a1 = its opaque. */
 	spin_lock(&a->mp_lock);
@@ -140,6 +144,61 @@ static void rvkvm_vcpu_forget_held(struct kvm_vcpu *vcpu)
 		synchronize_rcu();
 }
 
+/*
+ * Lean load: after a put, a hart keeps the VS CSRs it saved (a put
+ * changes only vsie, hvip, senvcfg and the timer and AIA CSRs).  When
+ * the vCPU comes back to it with no other vCPU loaded there meanwhile
+ * and its saved copy unchanged, the load skips writing them again: a
+ * vCPU that blocks in WFI, or returns to userspace and back, pays for
+ * what changed only.  Every write to the saved copy outside load and
+ * put, and a hart's hardware (re)enable, break the link.
+ */
+static DEFINE_PER_CPU(struct kvm_vcpu *, rvkvm_former_vcpu);
+
+/**
+ * rvkvm_vcpu_csrs_changed() - @vcpu's saved VS CSRs or cfg were written
+ * @vcpu: the vCPU, not loaded (or about to be loaded again in full)
+ */
+void rvkvm_vcpu_csrs_changed(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.csrs_cpu = -1;
+}
+
+/**
+ * rvkvm_vcpu_forget_csrs_here() - this hart's VS CSRs hold nobody's state
+ *
+ * At hardware enable: a hart that was off may have lost them.
+ */
+void rvkvm_vcpu_forget_csrs_here(void)
+{
+	__this_cpu_write(rvkvm_former_vcpu, NULL);
+}
+
+static bool rvkvm_vcpu_csrs_kept(struct kvm_vcpu *vcpu, int cpu)
+{
+	return vcpu->arch.csrs_cpu == cpu &&
+	       __this_cpu_read(rvkvm_former_vcpu) == vcpu;
+}
+
+/* The VS CSRs and trap configuration the hart keeps over a put. */
+static void rvkvm_vcpu_load_csrs(struct kvm_vcpu *vcpu)
+{
+	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
+
+	csr_write(CSR_VSSTATUS, c->vsstatus);
+	csr_write(CSR_VSTVEC, c->vstvec);
+	csr_write(CSR_VSSCRATCH, c->vsscratch);
+	csr_write(CSR_VSEPC, c->vsepc);
+	csr_write(CSR_VSCAUSE, c->vscause);
+	csr_write(CSR_VSTVAL, c->vstval);
+	csr_write(CSR_VSATP, c->vsatp);
+	csr_write(CSR_HEDELEG, vcpu->arch.cfg.hedeleg);
+	csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
+	/* A new VMID meanwhile comes with KVM_REQ_UPDATE_HGATP. */
+	rvkvm_gstage_load_hgatp(vcpu);
+	__this_cpu_write(rvkvm_former_vcpu, vcpu);
+}
+
 /* Reset while loaded: the VS CSRs are live in hardware, not in csr. */
 static void rvkvm_vcpu_reset_loaded(struct kvm_vcpu *vcpu)
 {
@@ -183,6 +242,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.mmu_cache.gfp_zero = __GFP_ZERO;
 	vcpu->arch.cfg.hedeleg = RVKVM_HEDELEG_DEFAULT;
 	vcpu->arch.last_cpu = -1;
+	vcpu->arch.csrs_cpu = -1;
 	spin_lock_init(&vcpu->arch.mp_lock);
 	rvkvm_timer_vcpu_init(vcpu);
 	rvkvm_vcpu_reset(vcpu);
@@ -213,6 +273,7 @@ void kvm_arch_vcpu_postcreate(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	rvkvm_vcpu_forget_held(vcpu);
+	rvkvm_percpu_forget_vcpu(&rvkvm_former_vcpu, vcpu);
 	rvkvm_timer_vcpu_destroy(vcpu);
 	rvkvm_pmu_vcpu_destroy(vcpu);
 	rvkvm_gstage_vcpu_free(vcpu);
@@ -234,23 +295,15 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 
 	if (!rvkvm_vcpu_claim(vcpu, cpu))
 		return;
-	csr_write(CSR_VSSTATUS, c->vsstatus);
+	if (!rvkvm_vcpu_csrs_kept(vcpu, cpu))
+		rvkvm_vcpu_load_csrs(vcpu);
 	csr_write(CSR_VSIE, c->vsie);
-	csr_write(CSR_VSTVEC, c->vstvec);
-	csr_write(CSR_VSSCRATCH, c->vsscratch);
-	csr_write(CSR_VSEPC, c->vsepc);
-	csr_write(CSR_VSCAUSE, c->vscause);
-	csr_write(CSR_VSTVAL, c->vstval);
 	csr_write(CSR_HVIP, c->hvip);
-	csr_write(CSR_VSATP, c->vsatp);
-	csr_write(CSR_HEDELEG, vcpu->arch.cfg.hedeleg);
-	csr_write(CSR_HENVCFG, vcpu->arch.cfg.henvcfg);
 	if (riscv_has_extension_unlikely(RISCV_ISA_EXT_XLINUXENVCFG))
 		vcpu->arch.host_senvcfg = csr_swap(CSR_SENVCFG, c->senvcfg);
 	rvkvm_timer_load(vcpu);
 	rvkvm_aia_vcpu_load(vcpu);
 
-	rvkvm_gstage_load_hgatp(vcpu);
 	rvkvm_vcpu_fp_load(vcpu);
 	rvkvm_vcpu_vector_load(vcpu);
 	rvkvm_sta_load(vcpu);
@@ -288,6 +341,7 @@ void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 		c->senvcfg = csr_swap(CSR_SENVCFG, vcpu->arch.host_senvcfg);
 	rvkvm_timer_put(vcpu);
 	rvkvm_aia_vcpu_put(vcpu);
+	vcpu->arch.csrs_cpu = smp_processor_id();
 }
 
 /**
@@ -539,12 +593,35 @@ static noinstr void rvkvm_vcpu_enter_exit(struct kvm_vcpu *vcpu)
 }
 
 /*
- * One entry into the guest and back, with everything that must happen
- * with interrupts off.  Returns false, with nothing run, when work
+ * The exit fast path (Documentation/design.rst): after an exit that
+ * rvkvm_vcpu_exit(@vcpu, true) handled with interrupts still off, may
+ * the guest be entered again at once?  Not while anything the full loop
+ * acts on waits: a kick (the mode is no longer IN_GUEST_MODE), a
+ * request, a signal or a reschedule, or a stale VMID.  The translation
+ * section and the VS-file's hart still hold: nothing has left them.
+ */
+static bool rvkvm_vcpu_reenter(struct kvm_vcpu *vcpu)
+{
+	if (READ_ONCE(vcpu->mode) != IN_GUEST_MODE ||
+	    kvm_request_pending(vcpu) || xfer_to_guest_mode_work_pending() ||
+	    !rvkvm_vcpu_tlb_enter(vcpu))
+		return false;
+	rvkvm_vcpu_flush_irqs(vcpu);
+	return true;
+}
+
+/*
+ * Entries into the guest and back, with everything that must happen
+ * with interrupts off, the exits the fast path handles among them.
+ * Return: what the last exit's handling returned, RVKVM_SLOW for an
+ * exit still to handle, or RVKVM_RESUME with nothing run, when work
  * arrived after the last check and the loop must go round again.
  */
-static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
+static int rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
+	__must_hold(&vcpu->kvm->srcu)
 {
+	int r;
+
 	preempt_disable();
 	rvkvm_vcpu_hold(vcpu);
 	local_irq_disable();
@@ -552,7 +629,7 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	/*
 	 * Kicks from now on IPI us; anything earlier is seen below.  The
 	 * translation section begins (rvkvm_vcpu_tlb_enter()) and lasts
-	 * until the mode is OUTSIDE_GUEST_MODE again after the exit.
+	 * until the mode is OUTSIDE_GUEST_MODE again after the exits.
 	 */
 	smp_store_mb(vcpu->mode, IN_GUEST_MODE);
 	if (!rvkvm_vcpu_tlb_enter(vcpu) || kvm_request_pending(vcpu) ||
@@ -561,17 +638,28 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 		smp_store_release(&vcpu->mode, OUTSIDE_GUEST_MODE);
 		local_irq_enable();
 		preempt_enable();
-		return false;
+		return RVKVM_RESUME;
 	}
 	rvkvm_vcpu_flush_irqs(vcpu);
 	kvm_vcpu_srcu_read_unlock(vcpu);
 
 	guest_timing_enter_irqoff();
-	rvkvm_vcpu_enter_exit(vcpu);
+	for (;;) {
+		trace_kvm_entry(vcpu);
+		rvkvm_vcpu_enter_exit(vcpu);
+		vcpu->stat.exits++;
+		trace_kvm_exit(vcpu);
+		rvkvm_vcpu_sync_irqs(vcpu);
+		r = rvkvm_vcpu_exit(vcpu, true);
+		trace_kvm_exit_handled(vcpu, true, r);
+		if (r == RVKVM_SLOW)
+			break;
+		vcpu->stat.fast_exits++;
+		if (r != RVKVM_RESUME || !rvkvm_vcpu_reenter(vcpu))
+			break;
+	}
 	vcpu->mode = OUTSIDE_GUEST_MODE;
-	vcpu->stat.exits++;
 	vcpu->arch.ran_once = true;
-	rvkvm_vcpu_sync_irqs(vcpu);
 	rvkvm_imsic_exit(vcpu);
 
 	/* A host interrupt that ended the run is taken here, as guest time. */
@@ -581,7 +669,7 @@ static bool rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	local_irq_enable();
 	preempt_enable();
 	kvm_vcpu_srcu_read_lock(vcpu);
-	return true;
+	return r;
 }
 
 /* Table: which guest extension needs which henvcfg enable. */
@@ -668,11 +756,11 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 		r = rvkvm_imsic_update(vcpu);
 		if (r != RVKVM_RESUME)
 			break;
-		if (!rvkvm_vcpu_run_once(vcpu)) {
-			r = RVKVM_RESUME;
-			continue;
+		r = rvkvm_vcpu_run_once(vcpu);
+		if (r == RVKVM_SLOW) {
+			r = rvkvm_vcpu_exit(vcpu, false);
+			trace_kvm_exit_handled(vcpu, false, r);
 		}
-		r = rvkvm_vcpu_exit(vcpu);
 	}
 	kvm_sigset_deactivate(vcpu);
 out:
@@ -706,6 +794,7 @@ int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
 {
 	if (dbg->control & ~RVKVM_GUESTDBG_VALID)
 		return -EINVAL;
+	rvkvm_vcpu_csrs_changed(vcpu);
 	if (dbg->control & KVM_GUESTDBG_ENABLE) {
 		vcpu->guest_debug = dbg->control;
 		vcpu->arch.cfg.hedeleg &= ~BIT(EXC_BREAKPOINT);
@@ -759,8 +848,11 @@ static long rvkvm_vcpu_ioctl_one_reg(struct kvm_vcpu *vcpu, unsigned int ioctl,
 
 	if (copy_from_user(&reg, ureg, sizeof(reg)))
 		return -EFAULT;
-	if (ioctl == KVM_SET_ONE_REG)
+	if (ioctl == KVM_SET_ONE_REG) {
+		/* Any register: the tables know which ones reach csr. */
+		rvkvm_vcpu_csrs_changed(vcpu);
 		return rvkvm_onereg_set(vcpu, &reg);
+	}
 	return rvkvm_onereg_get(vcpu, &reg);
 }
 

@@ -78,27 +78,36 @@ static int rvkvm_exit_debug(struct kvm_vcpu *vcpu)
 /**
  * rvkvm_vcpu_exit() - handle the trap that ended the guest's run
  * @vcpu: the loaded vCPU, just back from the guest
+ * @fast: called from the exit fast path, with interrupts still off
+ *	(Documentation/design.rst, "The exit fast path"): only what needs
+ *	neither sleep, nor kvm->srcu, nor another hart's answer is done
+ *	there; the rest is RVKVM_SLOW
  *
- * Return: RVKVM_RESUME, RVKVM_TO_USER, or a -errno for KVM_RUN.
+ * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW (@fast only), or a
+ * -errno for KVM_RUN.
  */
-int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu)
+int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu, bool fast)
 {
 	unsigned long scause = vcpu->arch.trap.scause;
+	int r;
 
-	/* The host took its interrupt as the run loop re-enabled IRQs. */
+	/* The host takes its interrupt as the run loop re-enables IRQs. */
 	if (scause & CAUSE_IRQ_FLAG)
-		return RVKVM_RESUME;
+		return fast ? RVKVM_SLOW : RVKVM_RESUME;
 
 	switch (scause) {
 	case EXC_INST_GUEST_PAGE_FAULT:
 	case EXC_LOAD_GUEST_PAGE_FAULT:
 	case EXC_STORE_GUEST_PAGE_FAULT:
-		return rvkvm_exit_gstage_fault(vcpu);
+		/* Memslots need kvm->srcu, faulting pages in may sleep. */
+		return fast ? RVKVM_SLOW : rvkvm_exit_gstage_fault(vcpu);
 	case EXC_VIRTUAL_INST_FAULT:
-		return rvkvm_virtual_insn(vcpu);
+		return rvkvm_virtual_insn(vcpu, fast);
 	case EXC_SUPERVISOR_SYSCALL:
-		vcpu->stat.ecall_exit_stat++;
-		return rvkvm_sbi_ecall(vcpu);
+		r = rvkvm_sbi_ecall(vcpu, fast);
+		if (r != RVKVM_SLOW)
+			vcpu->stat.ecall_exit_stat++;
+		return r;
 	case EXC_BREAKPOINT:
 		if (vcpu->guest_debug & KVM_GUESTDBG_ENABLE)
 			return rvkvm_exit_debug(vcpu);

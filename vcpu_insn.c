@@ -242,10 +242,13 @@ int rvkvm_mmio_complete(struct kvm_vcpu *vcpu)
  * A CSR the kernel emulates: @func returns RVKVM_RESUME with *val set
  * (the old value), RVKVM_TO_USER to let userspace emulate it, -EINVAL
  * when the guest must see an illegal instruction, or another -errno.
+ * @fast: @func may run in the exit fast path (it neither sleeps nor
+ * needs kvm->srcu).
  */
 struct rvkvm_csr_emul {
 	unsigned int base;
 	unsigned int count;
+	bool fast;
 	int (*func)(struct kvm_vcpu *vcpu, unsigned int csr, unsigned long *val,
 		    unsigned long new_val, unsigned long wr_mask);
 };
@@ -265,12 +268,16 @@ static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
  * Counters (PMU) and AIA CSRs plug in here.
  */
 static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
-	{ CSR_SEED, 1, rvkvm_csr_seed },
-	/* The in-kernel AIA's software interrupt file (aia_imsic.c). */
-	{ CSR_SIREG, 1, rvkvm_imsic_csr_sireg },
-	{ CSR_STOPEI, 1, rvkvm_imsic_csr_stopei },
-	/* cycle, time, instret, hpmcounter3..31: all but time trap. */
-	{ CSR_CYCLE, 32, rvkvm_pmu_csr_read },
+	{ CSR_SEED, 1, true, rvkvm_csr_seed },
+	/* The in-kernel AIA's software interrupt file: raw spinlocks. */
+	{ CSR_SIREG, 1, true, rvkvm_imsic_csr_sireg },
+	{ CSR_STOPEI, 1, true, rvkvm_imsic_csr_stopei },
+	/*
+	 * cycle, time, instret, hpmcounter3..31: all but time trap.  perf
+	 * reads a counter under a mutex (its irq-safe reader is not
+	 * exported): not fast.
+	 */
+	{ CSR_CYCLE, 32, false, rvkvm_pmu_csr_read },
 };
 
 static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
@@ -284,7 +291,7 @@ static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
 	return NULL;
 }
 
-static int rvkvm_wfi(struct kvm_vcpu *vcpu, unsigned long insn)
+static int rvkvm_wfi(struct kvm_vcpu *vcpu, unsigned long insn, bool fast)
 {
 	vcpu->stat.wfi_exit_stat++;
 	rvkvm_step(vcpu, 4);
@@ -292,7 +299,7 @@ static int rvkvm_wfi(struct kvm_vcpu *vcpu, unsigned long insn)
 	return RVKVM_RESUME;
 }
 
-static int rvkvm_wrs(struct kvm_vcpu *vcpu, unsigned long insn)
+static int rvkvm_wrs(struct kvm_vcpu *vcpu, unsigned long insn, bool fast)
 {
 	/* A reservation wait: give the hart to whoever will write it. */
 	vcpu->stat.wrs_exit_stat++;
@@ -301,7 +308,8 @@ static int rvkvm_wrs(struct kvm_vcpu *vcpu, unsigned long insn)
 	return RVKVM_RESUME;
 }
 
-static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn)
+static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn,
+			  bool fast)
 {
 	unsigned int csr = insn >> 20, funct3 = (insn >> 12) & 7;
 	unsigned long rs1 = (insn >> 15) & 0x1f, rd = (insn >> 7) & 0x1f;
@@ -327,6 +335,8 @@ static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn)
 		break;
 	}
 
+	if (fast && e && !e->fast)
+		return RVKVM_SLOW;
 	r = e ? e->func(vcpu, csr, &val, new_val, wr_mask) : -EINVAL;
 	if (r == -EINVAL) {
 		/* Nobody emulates it: the guest sees no such CSR. */
@@ -367,38 +377,47 @@ int rvkvm_csr_complete(struct kvm_vcpu *vcpu)
 	return RVKVM_RESUME;
 }
 
+/*
+ * @fast: @func may be called from the exit fast path, and then decides
+ * itself (it returns RVKVM_SLOW where it cannot help); the others sleep.
+ */
 struct rvkvm_vinsn {
 	unsigned long mask;
 	unsigned long match;
-	int (*func)(struct kvm_vcpu *vcpu, unsigned long insn);
+	bool fast;
+	int (*func)(struct kvm_vcpu *vcpu, unsigned long insn, bool fast);
 };
 
 static const struct rvkvm_vinsn rvkvm_vinsn_table[] = {
-	{ -1UL, RVKVM_INSN_WFI, rvkvm_wfi },
-	{ -1UL, RVKVM_INSN_WRS_NTO, rvkvm_wrs },
-	{ -1UL, RVKVM_INSN_WRS_STO, rvkvm_wrs },
+	{ -1UL, RVKVM_INSN_WFI, false, rvkvm_wfi },
+	{ -1UL, RVKVM_INSN_WRS_NTO, false, rvkvm_wrs },
+	{ -1UL, RVKVM_INSN_WRS_STO, false, rvkvm_wrs },
 	/* csrrw, csrrs, csrrc and their immediate forms: funct3 != 0, 4. */
-	{ 0x307f, 0x1073, rvkvm_csr_insn },
-	{ 0x307f, 0x2073, rvkvm_csr_insn },
-	{ 0x307f, 0x3073, rvkvm_csr_insn },
+	{ 0x307f, 0x1073, true, rvkvm_csr_insn },
+	{ 0x307f, 0x2073, true, rvkvm_csr_insn },
+	{ 0x307f, 0x3073, true, rvkvm_csr_insn },
 };
 
 /**
  * rvkvm_virtual_insn() - handle a virtual-instruction trap
  * @vcpu: the loaded vCPU
+ * @fast: from the exit fast path (rvkvm_vcpu_exit())
  *
  * stval holds the instruction when the hart reports it, else it is read
  * from guest memory.  What no table knows becomes an illegal-instruction
  * exception in the guest, as on a hart without the feature.
  *
- * Return: RVKVM_RESUME, RVKVM_TO_USER, or a -errno.
+ * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW, or a -errno.
  */
-int rvkvm_virtual_insn(struct kvm_vcpu *vcpu)
+int rvkvm_virtual_insn(struct kvm_vcpu *vcpu, bool fast)
 {
+	const struct rvkvm_vinsn *v;
 	unsigned long insn = vcpu->arch.trap.stval;
-	int i;
 
 	if (!insn) {
+		/* Reading guest memory faults pages in. */
+		if (fast)
+			return RVKVM_SLOW;
 		int r = rvkvm_vcpu_read_insn(vcpu, vcpu->arch.guest.gpr[RVKVM_PC],
 					     &insn);
 
@@ -407,10 +426,11 @@ int rvkvm_virtual_insn(struct kvm_vcpu *vcpu)
 	}
 
 	if (!rvkvm_insn_is_compressed(insn))
-		for (i = 0; i < ARRAY_SIZE(rvkvm_vinsn_table); i++)
-			if ((insn & rvkvm_vinsn_table[i].mask) ==
-			    rvkvm_vinsn_table[i].match)
-				return rvkvm_vinsn_table[i].func(vcpu, insn);
+		for (v = rvkvm_vinsn_table;
+		     v < rvkvm_vinsn_table + ARRAY_SIZE(rvkvm_vinsn_table); v++)
+			if ((insn & v->mask) == v->match)
+				return fast && !v->fast ? RVKVM_SLOW :
+				       v->func(vcpu, insn, fast);
 
 	rvkvm_vcpu_redirect_trap(vcpu, EXC_INST_ILLEGAL, insn);
 	return RVKVM_RESUME;

@@ -5,6 +5,7 @@
  * and forwarding to userspace for what it implements itself.
  */
 #include <rvkvm/sbi.h>
+#include <rvkvm/trace.h>
 
 /* Experimental and vendor calls belong to the VMM: hand them over. */
 static int rvkvm_sbi_to_user(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
@@ -211,12 +212,30 @@ int rvkvm_sbi_complete(struct kvm_vcpu *vcpu, bool legacy)
 }
 
 /**
+ * rvkvm_sbi_fast_always() - a &rvkvm_sbi_ext.fast for handlers that are
+ *	fit for the exit fast path whatever the call
+ * @vcpu: the vCPU
+ * @call: the call
+ *
+ * Return: true.
+ */
+bool rvkvm_sbi_fast_always(struct kvm_vcpu *vcpu,
+			   const struct rvkvm_sbi_call *call)
+{
+	return true;
+}
+
+/**
  * rvkvm_sbi_ecall() - handle an ecall from the guest's S-mode
  * @vcpu: the loaded vCPU
+ * @fast: from the exit fast path: only extensions whose &rvkvm_sbi_ext.fast
+ *	allows the call run; an unknown or disabled extension's
+ *	SBI_ERR_NOT_SUPPORTED is given there too
  *
- * Return: RVKVM_RESUME, RVKVM_TO_USER, or a -errno for KVM_RUN.
+ * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW, or a -errno for
+ * KVM_RUN.
  */
-int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu)
+int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu, bool fast)
 {
 	unsigned long *x = vcpu->arch.guest.gpr;
 	struct rvkvm_sbi_call call = {
@@ -229,6 +248,9 @@ int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu)
 	int r;
 
 	if (ext) {
+		if (fast && !(ext->fast && ext->fast(vcpu, &call)))
+			return RVKVM_SLOW;
+		trace_kvm_sbi_call(vcpu, call.eid, call.fid, fast);
 		r = ext->handle(vcpu, &call);
 		if (r != RVKVM_RESUME || call.trapped)
 			return r;

@@ -66,4 +66,6 @@ const struct rvkvm_sbi_ext rvkvm_sbi_base = {
 	.eid_last = SBI_EXT_BASE,
 	.kvm_id = RVKVM_SBI_ALWAYS,
 	.handle = rvkvm_sbi_base_handle,
+	/* Constants and the extension table; a VMM's probe fills vcpu->run. */
+	.fast = rvkvm_sbi_fast_always,
 };

@@ -85,6 +85,8 @@ const struct rvkvm_sbi_ext rvkvm_sbi_ipi = {
 	.eid_last = SBI_EXT_IPI,
 	.kvm_id = KVM_RISCV_SBI_EXT_IPI,
 	.handle = rvkvm_sbi_ipi_handle,
+	/* Atomic line updates and kicks, which only send an IPI. */
+	.fast = rvkvm_sbi_fast_always,
 };
 
 static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,

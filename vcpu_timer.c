@@ -426,9 +426,17 @@ static int rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
 	return RVKVM_RESUME;
 }
 
+/* With Sstc, set_timer is a CSR write; without, it drives an hrtimer. */
+static bool rvkvm_sbi_time_fast(struct kvm_vcpu *vcpu,
+				const struct rvkvm_sbi_call *call)
+{
+	return rvkvm_timer_sstc(vcpu);
+}
+
 const struct rvkvm_sbi_ext rvkvm_sbi_time = {
 	.eid_first = SBI_EXT_TIME,
 	.eid_last = SBI_EXT_TIME,
 	.kvm_id = KVM_RISCV_SBI_EXT_TIME,
 	.handle = rvkvm_sbi_time_handle,
+	.fast = rvkvm_sbi_time_fast,
 };

@@ -81,6 +81,8 @@ struct kvm_vcpu_stat {
 	u64 signal_exits;
 	/* Every exit */
 	u64 exits;
+	/* Exits handled in the fast path, with interrupts off */
+	u64 fast_exits;
 };
 
 struct kvm_arch_memory_slot {
@@ -287,6 +289,12 @@ struct kvm_vcpu_arch {
 			/* VMID this vCPU last ran with, to spot a stale TLB. */
 			unsigned long last_vmid_version;
 			int last_cpu;		/* hart this vCPU last ran on */
+			/*
+			 * The hart whose VS CSRs still equal csr and cfg since
+			 * this vCPU's last put there, or -1 (vcpu.c, "Lean
+			 * load").
+			 */
+			int csrs_cpu;
 
 			/* Set once KVM_RUN has entered the guest. */
 			bool ran_once;

@@ -35,10 +35,13 @@ extern struct rvkvm_host rvkvm_host;
 /*
  * Exit handlers return RVKVM_RESUME to re-enter the guest at once,
  * RVKVM_TO_USER after filling vcpu->run for userspace, or a -errno that
- * KVM_RUN returns.
+ * KVM_RUN returns.  Called from the exit fast path (@fast), they may
+ * also return RVKVM_SLOW, before changing anything: "not here", and the
+ * exit is handled again in full, with interrupts on.
  */
 #define RVKVM_RESUME	1
 #define RVKVM_TO_USER	0
+#define RVKVM_SLOW	2
 
 /* Guest xN as an instruction sees it: slot 0 holds the pc, x0 reads 0. */
 static inline unsigned long rvkvm_gpr(struct kvm_vcpu *vcpu, unsigned int n)
@@ -71,6 +74,8 @@ void rvkvm_vcpu_power_off(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_power_on(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_wait_irq(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_csrs_changed(struct kvm_vcpu *vcpu);
+void rvkvm_vcpu_forget_csrs_here(void);
 
 /* vcpu_fp.c */
 void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu);
@@ -112,7 +117,7 @@ void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu);
 void rvkvm_aia_vcpu_put(struct kvm_vcpu *vcpu);
 
 /* vcpu_exit.c */
-int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu);
+int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu, bool fast);
 void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
 			      unsigned long stval);
 int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu);
@@ -126,11 +131,11 @@ int rvkvm_vcpu_read_insn(struct kvm_vcpu *vcpu, unsigned long pc,
 /* vcpu_insn.c */
 int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store);
 int rvkvm_mmio_complete(struct kvm_vcpu *vcpu);
-int rvkvm_virtual_insn(struct kvm_vcpu *vcpu);
+int rvkvm_virtual_insn(struct kvm_vcpu *vcpu, bool fast);
 int rvkvm_csr_complete(struct kvm_vcpu *vcpu);
 
 /* vcpu_sbi.c */
-int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu);
+int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu, bool fast);
 int rvkvm_sbi_complete(struct kvm_vcpu *vcpu, bool legacy);
 bool rvkvm_sbi_ext_available(struct kvm_vcpu *vcpu, unsigned long kvm_id);
 void rvkvm_sbi_vcpu_init(struct kvm_vcpu *vcpu);

@@ -42,9 +42,17 @@ struct rvkvm_sbi_ext {
 	 * filling vcpu->run, or a -errno for KVM_RUN.
 	 */
 	int (*handle)(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call);
+	/*
+	 * May @handle run for @call in the exit fast path (interrupts
+	 * off)?  Only if it then neither sleeps, nor needs kvm->srcu, nor
+	 * waits for another hart.  NULL: never.
+	 */
+	bool (*fast)(struct kvm_vcpu *vcpu, const struct rvkvm_sbi_call *call);
 };
 
 /* vcpu_sbi.c */
+bool rvkvm_sbi_fast_always(struct kvm_vcpu *vcpu,
+			   const struct rvkvm_sbi_call *call);
 int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call);
 const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
 					   unsigned long eid);
