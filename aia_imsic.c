@@ -403,6 +403,7 @@ static struct rvkvm_imsic *rvkvm_imsic_of(struct kvm_vcpu *vcpu)
  * @val: set to the old value
  * @new_val: the value to write
  * @wr_mask: the bits to write
+ * @fast: unused: raw spinlocks only, the exit fast path is fine
  *
  * siselect selects: the interrupt file's registers (while the file is
  * in software), or the iprio array, which traps with a VS-file too.
@@ -413,7 +414,7 @@ static struct rvkvm_imsic *rvkvm_imsic_of(struct kvm_vcpu *vcpu)
  */
 int rvkvm_imsic_csr_sireg(struct kvm_vcpu *vcpu, unsigned int csr,
 			  unsigned long *val, unsigned long new_val,
-			  unsigned long wr_mask)
+			  unsigned long wr_mask, bool fast)
 {
 	struct rvkvm_imsic *f = rvkvm_imsic_of(vcpu);
 	u32 isel;
@@ -439,12 +440,13 @@ int rvkvm_imsic_csr_sireg(struct kvm_vcpu *vcpu, unsigned int csr,
  * @val: set to the top identity, (id << 16) | id, or 0
  * @new_val: unused: any write claims
  * @wr_mask: non-zero for a write (csrrw, or csrrs/csrrc with bits)
+ * @fast: unused: raw spinlocks only, the exit fast path is fine
  *
  * Return: RVKVM_RESUME, or -EINVAL (illegal instruction).
  */
 int rvkvm_imsic_csr_stopei(struct kvm_vcpu *vcpu, unsigned int csr,
 			   unsigned long *val, unsigned long new_val,
-			   unsigned long wr_mask)
+			   unsigned long wr_mask, bool fast)
 {
 	struct rvkvm_imsic *f = rvkvm_imsic_of(vcpu);
 	unsigned long flags;

@@ -242,21 +242,20 @@ int rvkvm_mmio_complete(struct kvm_vcpu *vcpu)
  * A CSR the kernel emulates: @func returns RVKVM_RESUME with *val set
  * (the old value), RVKVM_TO_USER to let userspace emulate it, -EINVAL
  * when the guest must see an illegal instruction, or another -errno.
- * @fast: @func may run in the exit fast path (it neither sleeps nor
- * needs kvm->srcu).
+ * With @fast (the exit fast path: interrupts off, no kvm->srcu) it may
+ * also return RVKVM_SLOW, having changed nothing, for the full path.
  */
 struct rvkvm_csr_emul {
 	unsigned int base;
 	unsigned int count;
-	bool fast;
 	int (*func)(struct kvm_vcpu *vcpu, unsigned int csr, unsigned long *val,
-		    unsigned long new_val, unsigned long wr_mask);
+		    unsigned long new_val, unsigned long wr_mask, bool fast);
 };
 
 /* The entropy source is the VMM's to provide: KVM_EXIT_RISCV_CSR. */
 static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
 			  unsigned long *val, unsigned long new_val,
-			  unsigned long wr_mask)
+			  unsigned long wr_mask, bool fast)
 {
 	return rvkvm_guest_has_ext(vcpu, RISCV_ISA_EXT_ZKR) ?
 	       RVKVM_TO_USER : -EINVAL;
@@ -268,16 +267,12 @@ static int rvkvm_csr_seed(struct kvm_vcpu *vcpu, unsigned int csr,
  * Counters (PMU) and AIA CSRs plug in here.
  */
 static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
-	{ CSR_SEED, 1, true, rvkvm_csr_seed },
+	{ CSR_SEED, 1, rvkvm_csr_seed },
 	/* The in-kernel AIA's software interrupt file: raw spinlocks. */
-	{ CSR_SIREG, 1, true, rvkvm_imsic_csr_sireg },
-	{ CSR_STOPEI, 1, true, rvkvm_imsic_csr_stopei },
-	/*
-	 * cycle, time, instret, hpmcounter3..31: all but time trap.  perf
-	 * reads a counter under a mutex (its irq-safe reader is not
-	 * exported): not fast.
-	 */
-	{ CSR_CYCLE, 32, false, rvkvm_pmu_csr_read },
+	{ CSR_SIREG, 1, rvkvm_imsic_csr_sireg },
+	{ CSR_STOPEI, 1, rvkvm_imsic_csr_stopei },
+	/* cycle, time, instret, hpmcounter3..31: all but time trap. */
+	{ CSR_CYCLE, 32, rvkvm_pmu_csr_read },
 };
 
 static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
@@ -335,9 +330,9 @@ static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn,
 		break;
 	}
 
-	if (fast && e && !e->fast)
-		return RVKVM_SLOW;
-	r = e ? e->func(vcpu, csr, &val, new_val, wr_mask) : -EINVAL;
+	r = e ? e->func(vcpu, csr, &val, new_val, wr_mask, fast) : -EINVAL;
+	if (r == RVKVM_SLOW)
+		return r;
 	if (r == -EINVAL) {
 		/* Nobody emulates it: the guest sees no such CSR. */
 		rvkvm_vcpu_redirect_trap(vcpu, EXC_INST_ILLEGAL, insn);

@@ -118,24 +118,70 @@ static u64 rvkvm_pmu_mask(struct rvkvm_pmc *pmc)
 	return GENMASK_ULL(pmc->width, 0);
 }
 
-/* What the counter's source has counted so far, in its own terms. */
-static u64 rvkvm_pmu_source(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc)
+/*
+ * What the counter's source has counted so far, in its own terms, into
+ * *@count.  False only with @fast (the exit fast path, interrupts off)
+ * where perf's event is not counting on this hart: perf_event_read_value()
+ * may sleep, and perf's irq-safe reader is not exported.  An event
+ * counting on this hart (a task event of this vCPU thread) needs no
+ * other: nothing can schedule it out or change its count meanwhile, as
+ * both need this hart's interrupts, and, made for one task, it has no
+ * inherited children to add.
+ */
+static bool rvkvm_pmu_source_read(struct rvkvm_pmu *pmu,
+				  struct rvkvm_pmc *pmc, bool fast, u64 *count)
 {
+	struct perf_event *event = pmc->event;
 	u64 enabled, running;
 
-	if (rvkvm_pmu_is_fw_event(pmc->eidx))
-		return atomic64_read(&pmu->fw_tally[rvkvm_pmu_ecode(pmc->eidx)]);
-	if (pmc->event)
-		return perf_event_read_value(pmc->event, &enabled, &running);
-	return 0;
+	*count = 0;
+	if (rvkvm_pmu_is_fw_event(pmc->eidx)) {
+		*count = atomic64_read(&pmu->fw_tally[rvkvm_pmu_ecode(pmc->eidx)]);
+		return true;
+	}
+	if (!event)
+		return true;
+	if (!fast) {
+		*count = perf_event_read_value(event, &enabled, &running);
+		return true;
+	}
+	if (READ_ONCE(event->state) != PERF_EVENT_STATE_ACTIVE ||
+	    READ_ONCE(event->oncpu) != smp_processor_id())
+		return false;
+	event->pmu->read(event);
+	*count = local64_read(&event->count);
+	return true;
+}
+
+static u64 rvkvm_pmu_source(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc)
+{
+	u64 count;
+
+	rvkvm_pmu_source_read(pmu, pmc, false, &count);
+	return count;
+}
+
+/* The counter's value into *@val; false as rvkvm_pmu_source_read(). */
+static bool rvkvm_pmu_read(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc,
+			   bool fast, u64 *val)
+{
+	u64 src;
+
+	*val = pmc->value;
+	if (!pmc->started)
+		return true;
+	if (!rvkvm_pmu_source_read(pmu, pmc, fast, &src))
+		return false;
+	*val = (pmc->value + src - pmc->mark) & rvkvm_pmu_mask(pmc);
+	return true;
 }
 
 static u64 rvkvm_pmu_value(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc)
 {
-	if (!pmc->started)
-		return pmc->value;
-	return (pmc->value + rvkvm_pmu_source(pmu, pmc) - pmc->mark) &
-	       rvkvm_pmu_mask(pmc);
+	u64 val;
+
+	rvkvm_pmu_read(pmu, pmc, false, &val);
+	return val;
 }
 
 /* Fold what was counted into @value and count on from here. */
@@ -584,6 +630,7 @@ long rvkvm_pmu_set_shmem(struct kvm_vcpu *vcpu, unsigned long lo,
  * @val: the value read
  * @new_val: unused: the counters are read-only
  * @wr_mask: non-zero for a write
+ * @fast: from the exit fast path, with interrupts off
  *
  * hcounteren traps every counter but time.  A configured hardware
  * counter reads its value; any other, or a write, is an illegal
@@ -591,15 +638,17 @@ long rvkvm_pmu_set_shmem(struct kvm_vcpu *vcpu, unsigned long lo,
  * Without a PMU, cycle and instret read 0 for guests that read them
  * without asking (6.12 does the same) and the rest are illegal.
  *
- * Return: RVKVM_RESUME with *val set, or -EINVAL.
+ * Return: RVKVM_RESUME with *val set, -EINVAL, or RVKVM_SLOW (@fast only)
+ * for a counter perf must read with interrupts on.
  */
 int rvkvm_pmu_csr_read(struct kvm_vcpu *vcpu, unsigned int csr,
 		       unsigned long *val, unsigned long new_val,
-		       unsigned long wr_mask)
+		       unsigned long wr_mask, bool fast)
 {
 	struct rvkvm_pmu *pmu = vcpu->arch.pmu;
 	unsigned int cidx = csr - CSR_CYCLE;
 	struct kvm_vcpu_arch *a = &vcpu->arch;
+	u64 v;
 
 	if (wr_mask)
 		return -EINVAL;
@@ -614,7 +663,9 @@ int rvkvm_pmu_csr_read(struct kvm_vcpu *vcpu, unsigned int csr,
 	}
 	if (rvkvm_pmu_is_fw(pmu, cidx) || !test_bit(cidx, pmu->configured))
 		return -EINVAL;
-	*val = rvkvm_pmu_value(pmu, &pmu->pmc[cidx]);
+	if (!rvkvm_pmu_read(pmu, &pmu->pmc[cidx], fast, &v))
+		return RVKVM_SLOW;
+	*val = v;
 	return RVKVM_RESUME;
 }
 

@@ -53,10 +53,10 @@ void rvkvm_imsic_sgei(struct kvm_vcpu *vcpu);
 bool rvkvm_imsic_pending(struct kvm_vcpu *vcpu);
 int rvkvm_imsic_csr_sireg(struct kvm_vcpu *vcpu, unsigned int csr,
 			  unsigned long *val, unsigned long new_val,
-			  unsigned long wr_mask);
+			  unsigned long wr_mask, bool fast);
 int rvkvm_imsic_csr_stopei(struct kvm_vcpu *vcpu, unsigned int csr,
 			   unsigned long *val, unsigned long new_val,
-			   unsigned long wr_mask);
+			   unsigned long wr_mask, bool fast);
 
 /* aia_aplic.c */
 int rvkvm_aplic_create(struct kvm *kvm);

@@ -54,7 +54,7 @@ void rvkvm_pmu_disable_cpu(void);
 void rvkvm_pmu_fw_event(struct kvm_vcpu *vcpu, unsigned int code);
 int rvkvm_pmu_csr_read(struct kvm_vcpu *vcpu, unsigned int csr,
 		       unsigned long *val, unsigned long new_val,
-		       unsigned long wr_mask);
+		       unsigned long wr_mask, bool fast);
 long rvkvm_pmu_get_info(struct kvm_vcpu *vcpu, unsigned long cidx,
 			unsigned long *info);
 long rvkvm_pmu_config(struct kvm_vcpu *vcpu, unsigned long cbase,
