@@ -647,7 +647,7 @@ static int rvkvm_imsic_move(struct rvkvm_imsic *f)
  * Return: RVKVM_RESUME, or RVKVM_TO_USER with KVM_EXIT_FAIL_ENTRY when
  * MODE is HWACCEL and this hart has no free VS-file.
  */
-int rvkvm_imsic_update(struct kvm_vcpu *vcpu)
+int __rvkvm_hot rvkvm_imsic_update(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_imsic *f = rvkvm_vcpu_imsic(vcpu);
 	int cpu = raw_smp_processor_id(), r;
@@ -675,7 +675,7 @@ int rvkvm_imsic_update(struct kvm_vcpu *vcpu)
  * Return: false if the file is in another hart's VS-file (the vCPU
  * moved since rvkvm_imsic_update()): go round the run loop again.
  */
-bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
+bool __rvkvm_hot rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
 {
 	unsigned int line = rvkvm_imsic_vgein(vcpu);
 	struct rvkvm_imsic *f;
@@ -694,7 +694,7 @@ bool rvkvm_imsic_enter(struct kvm_vcpu *vcpu)
  * rvkvm_imsic_exit() - arm the line again, right after an exit
  * @vcpu: the vCPU, interrupts off, on the hart it ran on
  */
-void rvkvm_imsic_exit(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_imsic_exit(struct kvm_vcpu *vcpu)
 {
 	unsigned int line = rvkvm_imsic_vgein(vcpu);
 

@@ -190,7 +190,7 @@ static void rvkvm_vcpu_tlb_requests(struct kvm_vcpu *vcpu)
  * Return: false if the VM's VMID is stale: leave the section, call
  * rvkvm_vmid_update() with interrupts on, and begin again.
  */
-bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu)
+bool __rvkvm_hot rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu)
 {
 	lockdep_assert_irqs_disabled();
 	if (rvkvm_vmid_stale(vcpu->kvm))

@@ -125,7 +125,7 @@ static bool rvkvm_vcpu_release(struct kvm_vcpu *vcpu)
  * if the context switch that brought this thread here did not load
  * @vcpu, load it now.
  */
-void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_hold(struct kvm_vcpu *vcpu)
 {
 	int cpu = smp_processor_id();
 
@@ -289,7 +289,7 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
  * The guest's VS CSRs stay live in hardware from here to the matching
  * put, so exits pay nothing for them.
  */
-void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
+void __rvkvm_hot kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
 {
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
@@ -314,7 +314,7 @@ void kvm_arch_vcpu_load(struct kvm_vcpu *vcpu, int cpu)
  * kvm_arch_vcpu_put() - stop @vcpu being current on this hart
  * @vcpu: the vCPU
  */
-void kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
+void __rvkvm_hot kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_vs_csrs *c = &vcpu->arch.csr;
 
@@ -560,7 +560,7 @@ int kvm_arch_vcpu_ioctl_set_mpstate(struct kvm_vcpu *vcpu,
  * Return: RVKVM_RESUME, RVKVM_TO_USER for a full dirty ring, or -EIO for
  * a VM the generic core declared dead.
  */
-static int rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
+static int __rvkvm_hot rvkvm_vcpu_requests(struct kvm_vcpu *vcpu)
 {
 	if (!kvm_request_pending(vcpu) && !READ_ONCE(vcpu->arch.power_off))
 		return RVKVM_RESUME;
@@ -600,7 +600,7 @@ static noinstr void rvkvm_vcpu_enter_exit(struct kvm_vcpu *vcpu)
  * request, a signal or a reschedule, or a stale VMID.  The translation
  * section and the VS-file's hart still hold: nothing has left them.
  */
-static bool rvkvm_vcpu_reenter(struct kvm_vcpu *vcpu)
+static bool __rvkvm_hot rvkvm_vcpu_reenter(struct kvm_vcpu *vcpu)
 {
 	if (READ_ONCE(vcpu->mode) != IN_GUEST_MODE ||
 	    kvm_request_pending(vcpu) || xfer_to_guest_mode_work_pending() ||
@@ -617,7 +617,7 @@ static bool rvkvm_vcpu_reenter(struct kvm_vcpu *vcpu)
  * exit still to handle, or RVKVM_RESUME with nothing run, when work
  * arrived after the last check and the loop must go round again.
  */
-static int rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
+static int __rvkvm_hot rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 	__must_hold(&vcpu->kvm->srcu)
 {
 	int r;
@@ -724,7 +724,7 @@ static void rvkvm_vcpu_first_run(struct kvm_vcpu *vcpu)
  * Return: 0 with vcpu->run filled in, or a -errno (-EINTR on a signal or
  * with immediate_exit set).
  */
-int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
+int __rvkvm_hot kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
@@ -819,8 +819,8 @@ int kvm_arch_vcpu_ioctl_set_guest_debug(struct kvm_vcpu *vcpu,
  * Return: 0, -EFAULT, -EINVAL for a value other than SET or UNSET, or
  * -ENOIOCTLCMD to hand other requests to the locked path.
  */
-long rvkvm_vcpu_unlocked_ioctl(struct file *filp, unsigned int ioctl,
-			       unsigned long arg)
+long __rvkvm_hot rvkvm_vcpu_unlocked_ioctl(struct file *filp, unsigned int ioctl,
+					   unsigned long arg)
 {
 	struct kvm_vcpu *vcpu = filp->private_data;
 	struct kvm_interrupt irq;

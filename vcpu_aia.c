@@ -132,7 +132,7 @@ void rvkvm_aia_vcpu_reset(struct kvm_vcpu *vcpu)
  * rvkvm_aia_vcpu_load() - put the guest's AIA and Smstateen CSRs in place
  * @vcpu: the vCPU being loaded on this hart
  */
-void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_aia_csrs *c = &vcpu->arch.aia;
 
@@ -152,7 +152,7 @@ void rvkvm_aia_vcpu_load(struct kvm_vcpu *vcpu)
  *
  * hstateen0 only governs VS and VU-mode: the next vCPU loads its own.
  */
-void rvkvm_aia_vcpu_put(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_aia_vcpu_put(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_aia_csrs *c = &vcpu->arch.aia;
 

@@ -14,8 +14,8 @@
  * Does to the VS CSRs what the hart does on a trap into VS-mode: the
  * guest resumes at its vstvec, in VS-mode, with interrupts off.
  */
-void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
-			      unsigned long stval)
+void __rvkvm_hot rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
+					  unsigned long stval)
 {
 	struct rvkvm_regs *g = &vcpu->arch.guest;
 	unsigned long vsstatus;
@@ -40,7 +40,7 @@ void rvkvm_vcpu_redirect_trap(struct kvm_vcpu *vcpu, unsigned long scause,
 }
 
 /* The guest touched guest-physical memory the G-stage does not map. */
-static int rvkvm_exit_gstage_fault(struct kvm_vcpu *vcpu)
+static int __rvkvm_hot rvkvm_exit_gstage_fault(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_trap *t = &vcpu->arch.trap;
 	bool store = t->scause == EXC_STORE_GUEST_PAGE_FAULT;
@@ -86,7 +86,7 @@ static int rvkvm_exit_debug(struct kvm_vcpu *vcpu)
  * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW (@fast only), or a
  * -errno for KVM_RUN.
  */
-int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu, bool fast)
+int __rvkvm_hot rvkvm_vcpu_exit(struct kvm_vcpu *vcpu, bool fast)
 {
 	unsigned long scause = vcpu->arch.trap.scause;
 	int r;
@@ -138,7 +138,7 @@ int rvkvm_vcpu_exit(struct kvm_vcpu *vcpu, bool fast)
  *
  * Return: RVKVM_RESUME, or a -errno.
  */
-int rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu)
+int __rvkvm_hot rvkvm_vcpu_complete_exit(struct kvm_vcpu *vcpu)
 {
 	enum rvkvm_pending_exit p = vcpu->arch.pending;
 

@@ -48,7 +48,7 @@ static void rvkvm_fp_guest_in(struct kvm_vcpu *vcpu)
  * rvkvm_vcpu_fp_load() - park the host's FP registers, bring the guest's
  * @vcpu: the vCPU being loaded, preemption disabled
  */
-void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu)
 {
 	if (!rvkvm_host_fpu())
 		return;
@@ -60,7 +60,7 @@ void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu)
  * rvkvm_vcpu_fp_put() - keep what the guest changed, give the host its own
  * @vcpu: the vCPU being put, preemption disabled
  */
-void rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu)
 {
 	if (!rvkvm_host_fpu())
 		return;

@@ -78,7 +78,7 @@ static unsigned long rvkvm_insn_reg(unsigned long insn, u8 field)
 	}
 }
 
-static const struct rvkvm_ldst *rvkvm_ldst_decode(unsigned long insn)
+static __rvkvm_hot const struct rvkvm_ldst *rvkvm_ldst_decode(unsigned long insn)
 {
 	int i;
 
@@ -99,8 +99,8 @@ static bool rvkvm_insn_is_compressed(unsigned long insn)
  * transformed instruction (bit 0 set; bit 1 clear means the original was
  * compressed), else read from guest memory.
  */
-static int rvkvm_mmio_insn(struct kvm_vcpu *vcpu, unsigned long *insn,
-			   u8 *insn_len)
+static int __rvkvm_hot rvkvm_mmio_insn(struct kvm_vcpu *vcpu, unsigned long *insn,
+				       u8 *insn_len)
 {
 	unsigned long htinst = vcpu->arch.trap.htinst;
 	int r;
@@ -131,13 +131,13 @@ static int rvkvm_mmio_insn(struct kvm_vcpu *vcpu, unsigned long *insn,
 	return 0;
 }
 
-static void rvkvm_step(struct kvm_vcpu *vcpu, u8 insn_len)
+static void __rvkvm_hot rvkvm_step(struct kvm_vcpu *vcpu, u8 insn_len)
 {
 	vcpu->arch.guest.gpr[RVKVM_PC] += insn_len;
 }
 
-static void rvkvm_set_gpr(struct kvm_vcpu *vcpu, unsigned long rd,
-			  unsigned long val)
+static void __rvkvm_hot rvkvm_set_gpr(struct kvm_vcpu *vcpu, unsigned long rd,
+				      unsigned long val)
 {
 	if (rd)
 		vcpu->arch.guest.gpr[rd] = val;
@@ -156,7 +156,7 @@ static void rvkvm_set_gpr(struct kvm_vcpu *vcpu, unsigned long rd,
  * instruction that is no integer load or store), RVKVM_TO_USER, or a
  * -errno.
  */
-int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store)
+int __rvkvm_hot rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store)
 {
 	struct rvkvm_mmio *m = &vcpu->arch.mmio;
 	struct kvm_run *run = vcpu->run;
@@ -215,7 +215,7 @@ int rvkvm_mmio_access(struct kvm_vcpu *vcpu, gpa_t gpa, bool store)
  *
  * Return: RVKVM_RESUME.
  */
-int rvkvm_mmio_complete(struct kvm_vcpu *vcpu)
+int __rvkvm_hot rvkvm_mmio_complete(struct kvm_vcpu *vcpu)
 {
 	struct rvkvm_mmio *m = &vcpu->arch.mmio;
 	unsigned long val = 0;
@@ -275,7 +275,7 @@ static const struct rvkvm_csr_emul rvkvm_csr_table[] = {
 	{ CSR_CYCLE, 32, rvkvm_pmu_csr_read },
 };
 
-static const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
+static __rvkvm_hot const struct rvkvm_csr_emul *rvkvm_csr_lookup(unsigned int csr)
 {
 	int i;
 
@@ -303,8 +303,8 @@ static int rvkvm_wrs(struct kvm_vcpu *vcpu, unsigned long insn, bool fast)
 	return RVKVM_RESUME;
 }
 
-static int rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn,
-			  bool fast)
+static int __rvkvm_hot rvkvm_csr_insn(struct kvm_vcpu *vcpu, unsigned long insn,
+				      bool fast)
 {
 	unsigned int csr = insn >> 20, funct3 = (insn >> 12) & 7;
 	unsigned long rs1 = (insn >> 15) & 0x1f, rd = (insn >> 7) & 0x1f;
@@ -404,7 +404,7 @@ static const struct rvkvm_vinsn rvkvm_vinsn_table[] = {
  *
  * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW, or a -errno.
  */
-int rvkvm_virtual_insn(struct kvm_vcpu *vcpu, bool fast)
+int __rvkvm_hot rvkvm_virtual_insn(struct kvm_vcpu *vcpu, bool fast)
 {
 	const struct rvkvm_vinsn *v;
 	unsigned long insn = vcpu->arch.trap.stval;

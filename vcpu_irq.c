@@ -29,7 +29,7 @@ static_assert(RVKVM_ALL_LINES <= RVKVM_IRQ_LEVELS);
 /* Lines the guest can clear itself, by writing sip. */
 #define RVKVM_GUEST_CLEARED	(BIT(IRQ_VS_SOFT) | BIT(IRQ_PMU_OVF))
 
-static unsigned long rvkvm_irq_marks(unsigned long irqs)
+static unsigned long __rvkvm_hot rvkvm_irq_marks(unsigned long irqs)
 {
 	return irqs >> RVKVM_IRQ_MARK_SHIFT;
 }
@@ -88,7 +88,7 @@ bool rvkvm_vcpu_irq_deliverable(struct kvm_vcpu *vcpu)
  * rvkvm_vcpu_flush_irqs() - copy changed levels into hvip
  * @vcpu: the loaded vCPU, interrupts off, right before entry
  */
-void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
 {
 	unsigned long old, changed;
 
@@ -112,7 +112,7 @@ void rvkvm_vcpu_flush_irqs(struct kvm_vcpu *vcpu)
  * applies it.  hvip is read only when such a line is up, which most
  * exits skip.
  */
-void rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_sync_irqs(struct kvm_vcpu *vcpu)
 {
 	atomic_long_t *irqs = &vcpu->arch.irqs;
 	unsigned long old = atomic_long_read(irqs), gone;

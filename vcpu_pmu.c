@@ -128,8 +128,8 @@ static u64 rvkvm_pmu_mask(struct rvkvm_pmc *pmc)
  * both need this hart's interrupts, and, made for one task, it has no
  * inherited children to add.
  */
-static bool rvkvm_pmu_source_read(struct rvkvm_pmu *pmu,
-				  struct rvkvm_pmc *pmc, bool fast, u64 *count)
+static bool __rvkvm_hot rvkvm_pmu_source_read(struct rvkvm_pmu *pmu,
+					      struct rvkvm_pmc *pmc, bool fast, u64 *count)
 {
 	struct perf_event *event = pmc->event;
 	u64 enabled, running;
@@ -162,8 +162,8 @@ static u64 rvkvm_pmu_source(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc)
 }
 
 /* The counter's value into *@val; false as rvkvm_pmu_source_read(). */
-static bool rvkvm_pmu_read(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc,
-			   bool fast, u64 *val)
+static bool __rvkvm_hot rvkvm_pmu_read(struct rvkvm_pmu *pmu, struct rvkvm_pmc *pmc,
+				       bool fast, u64 *val)
 {
 	u64 src;
 
@@ -641,9 +641,9 @@ long rvkvm_pmu_set_shmem(struct kvm_vcpu *vcpu, unsigned long lo,
  * Return: RVKVM_RESUME with *val set, -EINVAL, or RVKVM_SLOW (@fast only)
  * for a counter perf must read with interrupts on.
  */
-int rvkvm_pmu_csr_read(struct kvm_vcpu *vcpu, unsigned int csr,
-		       unsigned long *val, unsigned long new_val,
-		       unsigned long wr_mask, bool fast)
+int __rvkvm_hot rvkvm_pmu_csr_read(struct kvm_vcpu *vcpu, unsigned int csr,
+				   unsigned long *val, unsigned long new_val,
+				   unsigned long wr_mask, bool fast)
 {
 	struct rvkvm_pmu *pmu = vcpu->arch.pmu;
 	unsigned int cidx = csr - CSR_CYCLE;

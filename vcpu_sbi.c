@@ -55,8 +55,8 @@ static const struct rvkvm_sbi_ext *const rvkvm_sbi_exts[] = {
 	&rvkvm_sbi_vendor,
 };
 
-static bool rvkvm_sbi_ext_enabled(struct kvm_vcpu *vcpu,
-				  const struct rvkvm_sbi_ext *ext)
+static bool __rvkvm_hot rvkvm_sbi_ext_enabled(struct kvm_vcpu *vcpu,
+					      const struct rvkvm_sbi_ext *ext)
 {
 	if (ext->probe && !ext->probe(vcpu))
 		return false;
@@ -71,8 +71,8 @@ static bool rvkvm_sbi_ext_enabled(struct kvm_vcpu *vcpu,
  *
  * Return: the extension, or NULL if none serves @eid for this vCPU.
  */
-const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
-					   unsigned long eid)
+__rvkvm_hot const struct rvkvm_sbi_ext *rvkvm_sbi_find(struct kvm_vcpu *vcpu,
+						       unsigned long eid)
 {
 	int i;
 
@@ -185,8 +185,8 @@ int rvkvm_sbi_forward(struct kvm_vcpu *vcpu, struct rvkvm_sbi_call *call)
 }
 
 /* The ecall is done: return values in a0/a1, resume after it. */
-static void rvkvm_sbi_return(struct kvm_vcpu *vcpu, unsigned long a0,
-			     unsigned long a1)
+static void __rvkvm_hot rvkvm_sbi_return(struct kvm_vcpu *vcpu, unsigned long a0,
+					 unsigned long a1)
 {
 	struct rvkvm_regs *g = &vcpu->arch.guest;
 
@@ -219,8 +219,8 @@ int rvkvm_sbi_complete(struct kvm_vcpu *vcpu, bool legacy)
  *
  * Return: true.
  */
-bool rvkvm_sbi_fast_always(struct kvm_vcpu *vcpu,
-			   const struct rvkvm_sbi_call *call)
+bool __rvkvm_hot rvkvm_sbi_fast_always(struct kvm_vcpu *vcpu,
+				       const struct rvkvm_sbi_call *call)
 {
 	return true;
 }
@@ -235,7 +235,7 @@ bool rvkvm_sbi_fast_always(struct kvm_vcpu *vcpu,
  * Return: RVKVM_RESUME, RVKVM_TO_USER, RVKVM_SLOW, or a -errno for
  * KVM_RUN.
  */
-int rvkvm_sbi_ecall(struct kvm_vcpu *vcpu, bool fast)
+int __rvkvm_hot rvkvm_sbi_ecall(struct kvm_vcpu *vcpu, bool fast)
 {
 	unsigned long *x = vcpu->arch.guest.gpr;
 	struct rvkvm_sbi_call call = {

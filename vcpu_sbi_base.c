@@ -20,8 +20,8 @@ static bool rvkvm_sbi_eid_is_vmm(unsigned long eid)
 	       (eid >= SBI_EXT_VENDOR_START && eid <= SBI_EXT_VENDOR_END);
 }
 
-static int rvkvm_sbi_base_handle(struct kvm_vcpu *vcpu,
-				 struct rvkvm_sbi_call *call)
+static int __rvkvm_hot rvkvm_sbi_base_handle(struct kvm_vcpu *vcpu,
+					     struct rvkvm_sbi_call *call)
 {
 	const struct rvkvm_vcpu_config *cfg = &vcpu->arch.cfg;
 

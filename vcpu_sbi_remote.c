@@ -15,7 +15,7 @@
  * @targets: vCPU indices, from rvkvm_sbi_hart_mask(); each counts
  *           IPI_RCVD
  */
-void rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *targets)
+void __rvkvm_hot rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *targets)
 {
 	struct kvm_vcpu *t;
 	unsigned long i;
@@ -66,8 +66,8 @@ void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
 	kvm_make_vcpus_request_mask(vcpu->kvm, req, targets);
 }
 
-static int rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
-				struct rvkvm_sbi_call *call)
+static int __rvkvm_hot rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
+					    struct rvkvm_sbi_call *call)
 {
 	DECLARE_BITMAP(targets, KVM_MAX_VCPUS);
 

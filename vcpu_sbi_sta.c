@@ -50,7 +50,7 @@ void rvkvm_sta_reset(struct kvm_vcpu *vcpu)
  * next runs, when user memory may be touched (not here, in the
  * scheduler's preempt notifier).
  */
-void rvkvm_sta_load(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_sta_load(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->arch.sta.shmem != INVALID_GPA)
 		kvm_make_request(KVM_REQ_STEAL_UPDATE, vcpu);

@@ -32,7 +32,8 @@
 			17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, \
 			30, 31
 
-	.text
+	/* With the rest of the exit paths: __rvkvm_hot in rvkvm.h. */
+	.section .text.rvkvm_hot, "ax", @progbits
 
 /* void __rvkvm_switch_to(struct kvm_vcpu_arch *arch) */
 SYM_FUNC_START(__rvkvm_switch_to)

@@ -153,7 +153,7 @@ static void rvkvm_timer_disarm(struct kvm_vcpu *vcpu)
  * both in hardware; it must, because with STCE set hvip.VSTIP would not
  * be the only source of VSTIP.  Counted as the SBI PMU firmware event.
  */
-void rvkvm_timer_sbi_set_timer(struct kvm_vcpu *vcpu, const unsigned long *args)
+void __rvkvm_hot rvkvm_timer_sbi_set_timer(struct kvm_vcpu *vcpu, const unsigned long *args)
 {
 	u64 cycles = args[0];
 
@@ -215,7 +215,7 @@ void rvkvm_timer_vcpu_destroy(struct kvm_vcpu *vcpu)
  * rvkvm_timer_load() - the timer's part of kvm_arch_vcpu_load()
  * @vcpu: the vCPU being loaded, preemption off
  */
-void rvkvm_timer_load(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_timer_load(struct kvm_vcpu *vcpu)
 {
 	csr_write(CSR_HTIMEDELTA, READ_ONCE(vcpu->kvm->arch.time_delta));
 	if (rvkvm_timer_sstc(vcpu))
@@ -230,7 +230,7 @@ void rvkvm_timer_load(struct kvm_vcpu *vcpu)
  * guest's value armed, and a past compare then keeps VSTIP pending on
  * this hart, which ends every WFI of the host's idle loop at once.
  */
-void rvkvm_timer_put(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_timer_put(struct kvm_vcpu *vcpu)
 {
 	if (rvkvm_timer_sstc(vcpu))
 		WRITE_ONCE(vcpu->arch.timer.compare,
@@ -415,8 +415,8 @@ int rvkvm_timer_reg_set(struct kvm_vcpu *vcpu, unsigned long index, u64 val)
 
 /* SBI TIME ------------------------------------------------------------- */
 
-static int rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
-				 struct rvkvm_sbi_call *call)
+static int __rvkvm_hot rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
+					     struct rvkvm_sbi_call *call)
 {
 	if (call->fid != SBI_EXT_TIME_SET_TIMER)
 		return RVKVM_RESUME;	/* SBI_ERR_NOT_SUPPORTED */
@@ -427,8 +427,8 @@ static int rvkvm_sbi_time_handle(struct kvm_vcpu *vcpu,
 }
 
 /* With Sstc, set_timer is a CSR write; without, it drives an hrtimer. */
-static bool rvkvm_sbi_time_fast(struct kvm_vcpu *vcpu,
-				const struct rvkvm_sbi_call *call)
+static bool __rvkvm_hot rvkvm_sbi_time_fast(struct kvm_vcpu *vcpu,
+					    const struct rvkvm_sbi_call *call)
 {
 	return rvkvm_timer_sstc(vcpu);
 }

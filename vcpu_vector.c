@@ -72,7 +72,7 @@ static void rvkvm_v_guest_in(struct kvm_vcpu *vcpu)
  * rvkvm_vcpu_vector_load() - park the host's vector state, bring the guest's
  * @vcpu: the vCPU being loaded, preemption disabled
  */
-void rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu)
 {
 	struct __riscv_v_ext_state *h = &vcpu->arch.host_v;
 
@@ -86,7 +86,7 @@ void rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu)
  * rvkvm_vcpu_vector_put() - keep what the guest changed, give the host its own
  * @vcpu: the vCPU being put, preemption disabled
  */
-void rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu)
 {
 	struct __riscv_v_ext_state *g = &vcpu->arch.guest_v;
 	struct __riscv_v_ext_state *h = &vcpu->arch.host_v;

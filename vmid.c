@@ -151,7 +151,7 @@ static void rvkvm_vmid_assign(struct kvm *kvm)
  * Interrupts must be on because a rollover waits for an IPI on every
  * hart, and a hart spinning on the VMID lock must be able to take it.
  */
-void rvkvm_vmid_update(struct kvm_vcpu *vcpu)
+void __rvkvm_hot rvkvm_vmid_update(struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = vcpu->kvm;
 

@@ -12,6 +12,15 @@
 #include <rvkvm/compat.h>
 #include <rvkvm/aia.h>
 
+/*
+ * The code of the exits a guest makes most (the fast path, an exit to
+ * userspace and back, vCPU load and put), kept together in one section:
+ * every code page an exit touches costs an iTLB miss, and in QEMU's
+ * emulated host, which drops its whole TLB at each switch into and out
+ * of the guest, a page walk.  vcpu_switch.S puts the world switch there.
+ */
+#define __rvkvm_hot	__section(".text.rvkvm_hot")
+
 /* The binary-stats header for a descriptor array: data follows descs. */
 #define RVKVM_STATS_HEADER(descs) {					\
 	.name_size = KVM_STATS_NAME_SIZE,				\
