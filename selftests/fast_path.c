@@ -10,11 +10,14 @@
  *   3. SBI IPIs to itself: each is taken once (the line is raised from
  *      within the fast path, which must then leave it);
  *   4. reads of hstatus, a virtual instruction no one emulates: each is
- *      an illegal-instruction trap with the instruction in stval.
+ *      an illegal-instruction trap with the instruction in stval;
+ *   5. reads of cycle, counting through the SBI PMU (KVM emulates the
+ *      CSR): never backwards, moving while it counts, frozen once
+ *      stopped.  Skipped, saying so, where the vCPU has no SBI PMU.
  *
  * With our module the vCPU's fast_exits stat must have counted every
- * call and trap of 1, 2 and 4 (3 may leave the fast path); Debian's has
- * no such stat, which is reported and not checked.
+ * call and trap of 1, 2, 4 and 5 (3 may leave the fast path); Debian's
+ * has no such stat, which is reported and not checked.
  *
  *   fast_path [-n N]
  */
@@ -55,6 +58,37 @@ static void guest_illegal(struct rvkvm_ex_regs *regs)
 		WRITE_ONCE(bad_stval, bad_stval + 1);
 	WRITE_ONCE(illegals, illegals + 1);
 	regs->epc += 4;
+}
+
+/* Stage 5: n + 2 reads of cycle; false, nothing done, without a PMU. */
+static bool guest_cycles(u64 n)
+{
+	u64 i, first, last, c;
+	struct sbiret r;
+
+	r = sbi_ecall(SBI_EXT_BASE, SBI_EXT_BASE_PROBE_EXT, SBI_EXT_PMU,
+		      0, 0, 0, 0, 0);
+	if (r.error || !r.value)
+		return false;
+	r = sbi_ecall(SBI_EXT_PMU, SBI_EXT_PMU_COUNTER_CFG_MATCH, 0, 1,
+		      SBI_PMU_CFG_FLAG_AUTO_START, SBI_PMU_HW_CPU_CYCLES, 0, 0);
+	GUEST_ASSERT_EQ(r.error, 0);
+	GUEST_ASSERT_EQ(r.value, 0);	/* cycle is counter 0 */
+	first = csr_read(CSR_CYCLE);
+	last = first;
+	for (i = 1; i < n; i++) {
+		c = csr_read(CSR_CYCLE);
+		GUEST_ASSERT(c >= last);
+		last = c;
+	}
+	GUEST_ASSERT(last > first);
+	r = sbi_ecall(SBI_EXT_PMU, SBI_EXT_PMU_COUNTER_STOP, 0, 1, 0,
+		      0, 0, 0);
+	GUEST_ASSERT_EQ(r.error, 0);
+	c = csr_read(CSR_CYCLE);
+	GUEST_ASSERT(c >= last);
+	GUEST_ASSERT_EQ(csr_read(CSR_CYCLE), c);
+	return true;
 }
 
 static void guest_code(u64 n)
@@ -102,6 +136,8 @@ static void guest_code(u64 n)
 	GUEST_ASSERT_EQ(READ_ONCE(illegals), n);
 	GUEST_ASSERT_EQ(READ_ONCE(bad_stval), 0);
 	GUEST_SYNC(4);
+
+	GUEST_SYNC_ARGS(5, guest_cycles(n), 0, 0, 0);
 	GUEST_DONE();
 }
 
@@ -109,7 +145,7 @@ int main(int argc, char **argv)
 {
 	static const char *const phase[] = {
 		"", "SBI BASE calls", "set_timer calls", "IPIs to itself",
-		"hstatus reads",
+		"hstatus reads", "cycle reads",
 	};
 	u64 n = 2000, fast = 0, prev = 0;
 	bool ours = rvkvm_module_is_ours();
@@ -122,7 +158,7 @@ int main(int argc, char **argv)
 		n = strtoull(optarg, NULL, 0);
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	vm = rvkvm_vm_with_vectors(&vcpu, guest_code, 0, guest_irq);
 	vm_install_exception_handler(vm, EXC_ILLEGAL, guest_illegal);
 	vcpu_args_set(vcpu, 1, n);
@@ -133,7 +169,7 @@ int main(int argc, char **argv)
 	else
 		ksft_print_msg("Debian's module: no fast_exits stat, not checked\n");
 
-	for (stage = 1; stage <= 4; stage++) {
+	for (stage = 1; stage <= 5; stage++) {
 		vcpu_run(vcpu);
 		TEST_ASSERT(rvkvm_sync_or_done(vcpu, &uc) == UCALL_SYNC &&
 			    uc.args[1] == stage, "stage %d: no report", stage);
@@ -141,13 +177,18 @@ int main(int argc, char **argv)
 			fast = rvkvm_vcpu_stat(vcpu, "fast_exits") - prev;
 			prev += fast;
 		}
+		if (stage == 5 && !uc.args[2]) {
+			ksft_test_result_skip("cycle reads: the vCPU has no SBI PMU\n");
+			continue;
+		}
 		/* IPIs to itself, and set_timer without Sstc, may leave it. */
 		if (!ours || stage == 3 ||
 		    (stage == 2 && !__vcpu_has_isa_ext(vcpu, KVM_RISCV_ISA_EXT_SSTC)))
 			ksft_test_result_pass("%lu %s (fast path: %lu)\n", n,
 					      phase[stage], fast);
 		else
-			ksft_test_result(fast >= n * (stage == 1 ? 2 : 1),
+			ksft_test_result(fast >= n * (stage == 1 ? 2 : 1) +
+					 (stage == 5 ? 2 : 0),
 					 "%lu %s, %lu of them in the fast path\n",
 					 n, phase[stage], fast);
 	}
