@@ -10,7 +10,9 @@
  *   FIGURE name host_us guest_us n exits
  *
  * guest_us is "-" where the guest does not see the whole operation;
- * exits is what the vCPU's "exits" stat counted per operation.  A
+ * exits is what the vCPU's "exits" stat counted per operation.
+ * block_wake is the exception: its guest_us is how late the guest woke
+ * past its timer, its host_us includes the WAKE_US it slept.  A
  * benchmark: it fails only where an operation did not do its job (an IPI
  * not acknowledged, a written page missing from the dirty log).
  *
@@ -36,6 +38,9 @@
 #define EXTRA_PAGES	(DATA_PAGES / 512 + 64)
 
 #define SBI_EXT_IPI_ID	0x735049UL	/* "sPI" */
+#define SBI_EXT_TIME_ID	0x54494D45UL	/* "TIME" */
+/* block_wake: how long the guest sleeps each time, in us. */
+#define WAKE_US		200
 #define EXC_ILLEGAL	2
 
 static double scale = 1.0;
@@ -150,6 +155,39 @@ static void guest_ipi(u64 n)
 	guest_report(guest_time() - t0);
 	WRITE_ONCE(ipi_done, true);
 	guest_send_ipi(1);
+	GUEST_DONE();
+}
+
+/*
+ * Sleep in WFI until the timer, set @ahead ticks on, fires: with halt
+ * polling off the vCPU thread blocks and wakes, a put and a load, every
+ * time.  Reports how late the guest woke past its deadlines, in sum.
+ */
+static u64 wakes;
+
+static void guest_timer_handler(struct rvkvm_ex_regs *regs)
+{
+	sbi_ecall(SBI_EXT_TIME_ID, 0, -1UL, 0, 0, 0, 0, 0);
+	WRITE_ONCE(wakes, wakes + 1);
+}
+
+static void guest_wake(u64 n, u64 ahead)
+{
+	u64 i, due, late = 0;
+
+	csr_set(CSR_SIE, BIT(IRQ_S_TIMER));
+	for (i = 0; i < n; i++) {
+		due = guest_time() + ahead;
+		sbi_ecall(SBI_EXT_TIME_ID, 0, due, 0, 0, 0, 0, 0);
+		/* WFI wakes on the pending timer; SIE then takes it. */
+		while (READ_ONCE(wakes) == i) {
+			asm volatile("wfi");
+			local_irq_enable();
+			local_irq_disable();
+		}
+		late += guest_time() - due;
+	}
+	guest_report(late);
 	GUEST_DONE();
 }
 
@@ -317,6 +355,32 @@ static void fig_csr(const char *name, u64 n)
 static void fig_illegal(const char *name, u64 n)
 {
 	fig_loop(name, guest_illegal, n, false);
+}
+
+/*
+ * A vCPU thread that blocks and wakes: the host figure includes the
+ * WAKE_US the guest sleeps each time, the guest's is how late it woke.
+ */
+static void fig_wake(const char *name, u64 n)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	u64 ticks, exits;
+	double t;
+
+	vm = rvkvm_vm_with_vectors(&vcpu, guest_wake, 0, guest_timer_handler);
+	rvkvm_get_reg(vcpu, RISCV_TIMER_REG(frequency), &timer_hz);
+	vcpu_args_set(vcpu, 2, n, timer_hz * WAKE_US / 1000000);
+	/* No polling: every wait is a block, a put and a load. */
+	vm_enable_cap(vm, KVM_CAP_HALT_POLL, 0);
+	exits = exits_of(vcpu);
+	t = rvkvm_now();
+	ticks = run_to_report(vcpu, NULL);
+	t = rvkvm_now() - t;
+	exits = exits_of(vcpu) - exits;
+	run_to_done(vcpu);
+	report(name, t, ticks, n, exits);
+	kvm_vm_free(vm);
 }
 
 static void fig_ipi(const char *name, u64 n)
@@ -561,6 +625,7 @@ static const struct figure {
 	{ "csr_kvm", 100000, fig_csr },
 	{ "illegal_redirect", 100000, fig_illegal },
 	{ "ipi_wfi", 10000, fig_ipi },
+	{ "block_wake", 10000, fig_wake },
 	{ "fault", 3, fig_fault },
 	{ "dirty_get", 4, fig_dirty_get },
 	{ "dirty_clear", 4, fig_dirty_clear },
