@@ -28,6 +28,22 @@ TROOT=$RVKVM_CACHE/troot$SUITE_SFX
 die() { echo "rvkvm: error: $*" >&2; exit 1; }
 say() { echo "rvkvm: $*" >&2; }
 
+# Install the host (bookworm) packages among $@ that are missing, from the
+# system's own apt.
+need_host_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	say "installing host packages: ${missing[*]}"
+	[ "$(id -u)" = 0 ] || die "need root to apt-get install ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # Load the resolved versions (KV, KPKGVER, KBASE, KMM) if deps ran.
 load_current() {
 	[ -f "$SUITE_ENV" ] ||
