@@ -8,7 +8,8 @@
 #   make run        boot the emulated host, load kvm.ko, boot a guest in it
 #                   with QEMU -accel kvm; GUEST_SMP=N GUEST_MEM=512M|1G
 #                   GUEST_KERNEL=Image GUEST_INITRD=cpio.gz GUEST_SHELL=1
-#   make check      lint, build, and run the tests in the emulated host
+#   make check      lint, build, test make install, and run the tests in
+#                   the emulated host
 #   make bench      figures, ours against Debian's kvm.ko in one host boot:
 #                   exit micro-benchmarks and the guest's boot time (a
 #                   table; CSV in build/bench.csv)
@@ -29,6 +30,10 @@
 #                   cross build in the trixie build root against another
 #                   kernel build dir (KDIR and KSRC under the cache or the
 #                   repo); MODDIR puts the objects and kvm.ko there
+#
+#   make install [INSTALL_MOD_PATH=DIR] [DESTDIR=DIR]
+#   make uninstall  kvm.ko into (out of) /lib/modules/KVER/updates, and
+#                   depmod; KVER is KDIR's kernel release
 #
 # KVM_MODULE=intree runs run/check with Debian's own kvm.ko as a baseline.
 
@@ -94,7 +99,8 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
-	check-debug check-aia check-linux7 check-all
+	check-debug check-aia check-linux7 check-all install uninstall \
+	install-test
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -144,6 +150,7 @@ selftests: $(DEPS)
 check: all selftests
 	$(MAKE) lint
 	$(MAKE) layout-guard-test
+	$(MAKE) install-test
 	scripts/hostrun $(foreach l,$(CHECK_LISTS),--list $(l))
 
 run: all selftests
@@ -157,6 +164,20 @@ bench: all selftests
 	sed -n 's/^.*BENCH-CSV,//p' build/hostrun-bench-$(KVM_MODULE).log \
 		> build/bench.csv
 	@echo "rvkvm: figures in build/bench.csv"
+
+# --- Installing: make install/uninstall, DKMS ---------------------------
+# KVER: the release of the kernel kvm.ko was built against (KDIR's).
+KVER ?= $(shell cat $(KDIR_SEEN)/include/config/kernel.release 2>/dev/null)
+
+# Into $(DESTDIR)$(INSTALL_MOD_PATH)/lib/modules/$(KVER)/updates, where it
+# wins over the kernel's own kvm.ko; depmod runs unless DESTDIR is set.
+install uninstall:
+	scripts/install-module $@ $(MODDIR)/kvm.ko "$(KVER)" \
+		"$(DESTDIR)$(INSTALL_MOD_PATH)" "$(DESTDIR)"
+
+# make install/uninstall and DKMS's source finder, in a scratch root.
+install-test: all
+	scripts/install-test
 
 # --- The debug host (scripts/debug-kernel, scripts/check-debug) ----------
 DEBUG_MODDIR := build/debug
