@@ -34,6 +34,7 @@
 #   make install [INSTALL_MOD_PATH=DIR] [DESTDIR=DIR]
 #   make uninstall  kvm.ko into (out of) /lib/modules/KVER/updates, and
 #                   depmod; KVER is KDIR's kernel release
+#   make deb        build/deb/rvkvm-dkms_VERSION_all.deb, and lintian
 #
 # KVM_MODULE=intree runs run/check with Debian's own kvm.ko as a baseline.
 
@@ -100,7 +101,7 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
 	check-debug check-aia check-linux7 check-all install uninstall \
-	install-test
+	install-test deb
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -165,7 +166,7 @@ bench: all selftests
 		> build/bench.csv
 	@echo "rvkvm: figures in build/bench.csv"
 
-# --- Installing: make install/uninstall, DKMS ---------------------------
+# --- Installing: make install/uninstall, DKMS, the Debian package -------
 # KVER: the release of the kernel kvm.ko was built against (KDIR's).
 KVER ?= $(shell cat $(KDIR_SEEN)/include/config/kernel.release 2>/dev/null)
 
@@ -178,6 +179,10 @@ install uninstall:
 # make install/uninstall and DKMS's source finder, in a scratch root.
 install-test: all
 	scripts/install-test
+
+# rvkvm-dkms_VERSION_all.deb (debhelper, dh-dkms) and its lintian report.
+deb:
+	scripts/make-deb
 
 # --- The debug host (scripts/debug-kernel, scripts/check-debug) ----------
 DEBUG_MODDIR := build/debug
