@@ -320,9 +320,9 @@ void __rvkvm_hot kvm_arch_vcpu_put(struct kvm_vcpu *vcpu)
 
 	if (!rvkvm_vcpu_release(vcpu))
 		return;
+	c->vsstatus = csr_read(CSR_VSSTATUS);
 	rvkvm_vcpu_fp_put(vcpu);
 	rvkvm_vcpu_vector_put(vcpu);
-	c->vsstatus = csr_read(CSR_VSSTATUS);
 	c->vsie = csr_read(CSR_VSIE);
 	c->vstvec = csr_read(CSR_VSTVEC);
 	c->vsscratch = csr_read(CSR_VSSCRATCH);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Lazy switching of the guest's vector state: vcpu_fp.c's scheme, with
- * sstatus.VS in place of FS.  The 32 registers take riscv_v_vsize bytes,
- * which can be large, so they live out of line, allocated with the vCPU
- * for the guest and for the parked host state alike; only the CSRs and
- * the two pointers sit in struct kvm_vcpu_arch.
+ * sstatus.VS in place of FS (and vsstatus.VS counted as Dirty too: QEMU
+ * marks only the guest's status when it writes vcsr, vxrm or vxsat).
+ * The 32 registers take riscv_v_vsize bytes, which can be large, so they
+ * live out of line, allocated with the vCPU for the guest and for the
+ * parked host state alike; only the CSRs and the two pointers sit in
+ * struct kvm_vcpu_arch.
  *
  * Whether a guest gets V at all is decided at vCPU creation by the ISA
  * rules (vcpu_onereg.c): only while the VMM may use V itself
@@ -22,6 +24,16 @@ static unsigned long rvkvm_vs(struct kvm_vcpu *vcpu)
 static void rvkvm_set_vs(struct kvm_vcpu *vcpu, unsigned long vs)
 {
 	vcpu->arch.guest.sstatus = (vcpu->arch.guest.sstatus & ~SR_VS) | vs;
+}
+
+/* As rvkvm_fp_dirty(): either status Dirty, unless the guest's V is Off. */
+static bool rvkvm_v_dirty(struct kvm_vcpu *vcpu)
+{
+	unsigned long vs = rvkvm_vs(vcpu);
+
+	return vs == SR_VS_DIRTY ||
+	       (vs != SR_VS_OFF &&
+		(vcpu->arch.csr.vsstatus & SR_VS) == SR_VS_DIRTY);
 }
 
 /**
@@ -84,7 +96,8 @@ void __rvkvm_hot rvkvm_vcpu_vector_load(struct kvm_vcpu *vcpu)
 
 /**
  * rvkvm_vcpu_vector_put() - keep what the guest changed, give the host its own
- * @vcpu: the vCPU being put, preemption disabled
+ * @vcpu: the vCPU being put, preemption disabled, its vsstatus read into
+ *	  arch.csr
  */
 void __rvkvm_hot rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu)
 {
@@ -93,7 +106,7 @@ void __rvkvm_hot rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu)
 
 	if (!has_vector())
 		return;
-	if (rvkvm_vs(vcpu) == SR_VS_DIRTY) {
+	if (rvkvm_v_dirty(vcpu)) {
 		__riscv_v_vstate_save(g, g->datap);
 		rvkvm_set_vs(vcpu, SR_VS_CLEAN);
 	}

@@ -11,10 +11,14 @@
  *
  * The guest reloads its registers every other exit, so both ways out of
  * a run are covered: a Dirty FPU that must be written back, and a Clean
- * one that must only be reloaded.  The guest code touches FP registers
- * only through the asm helpers below, which deliberately declare no
- * clobbers: they are the guest's long-lived state, and the compiler must
- * not save and restore them around the helpers.
+ * one that must only be reloaded.  In between it changes fcsr (and vcsr)
+ * by CSR writes alone, which must be written back too: QEMU marks only
+ * the guest's vsstatus Dirty for those, not the HS-level sstatus.
+ *
+ * The guest code touches FP registers only through the asm helpers
+ * below, which deliberately declare no clobbers: they are the guest's
+ * long-lived state, and the compiler must not save and restore them
+ * around the helpers.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -25,13 +29,14 @@
 #include "rvkvm_test.h"
 
 #define NR_SYNCS	600
-#define GUEST_FCSR	0x85		/* frm RMM, fflags NX and OF */
+#define GUEST_FRM	0x80		/* frm RMM; fflags vary by sync */
 #define HOST_FCSR	0x61		/* frm RUP, fflags NX */
 #define FCSR_SLOT	32		/* fcsr after f0..f31 in the arrays */
 #define SR_FS_ON	BIT(13)		/* sstatus.FS = Initial */
 #define SR_VS_ON	BIT(9)		/* sstatus.VS = Initial */
 #define VLENB_MAX	64		/* the vector file the test has room for */
 #define VTYPE_E8M8	0xc3		/* vma, vta, e8, m8 */
+#define VCSR		"0x00f"		/* vcsr, named for any assembler */
 
 #define FREGS "0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, " \
 	      "17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31"
@@ -63,6 +68,22 @@ static unsigned int gen_at(unsigned int i)
 static u64 f31_at(unsigned int i)
 {
 	return (i - 1) % 2 ? host_word(i - 1) : guest_word(gen_at(i), 31);
+}
+
+/*
+ * fcsr and vcsr as the guest sets them before sync @i.  The guest changes
+ * them by CSR writes alone after odd syncs (no FP or vector instruction
+ * until the next sync), which must reach the saved state as surely as a
+ * register load does.
+ */
+static u32 fcsr_at(unsigned int i)
+{
+	return GUEST_FRM | (i & 0x1f);
+}
+
+static unsigned long vcsr_at(unsigned int i)
+{
+	return i & 7;			/* vxrm, vxsat */
 }
 
 static u64 guest_buf[33];
@@ -124,15 +145,24 @@ static void guest_load_gen(unsigned int gen)
 
 static void guest_v_check(unsigned int i)
 {
-	unsigned long vl, vtype;
+	unsigned long vl, vtype, vcsr;
 	unsigned int b;
 
-	asm volatile("csrr %0, vl\n csrr %1, vtype" : "=r"(vl), "=r"(vtype));
+	asm volatile("csrr %0, vl\n csrr %1, vtype\n csrr %2, " VCSR
+		     : "=r"(vl), "=r"(vtype), "=r"(vcsr));
 	GUEST_ASSERT_EQ(vl, 8 * vlenb);
 	GUEST_ASSERT_EQ(vtype, VTYPE_E8M8);
+	GUEST_ASSERT_EQ(vcsr, vcsr_at(i));
 	guest_v_store(vbuf);
 	for (b = 0; b < 32 * vlenb; b++)
 		GUEST_ASSERT_EQ(vbuf[b], v_byte(gen_at(i), b));
+}
+
+static void guest_set_csrs(unsigned int i)
+{
+	asm volatile("fscsr %0" :: "r"(fcsr_at(i)));
+	if (vlenb)
+		asm volatile("csrw " VCSR ", %0" :: "r"(vcsr_at(i)));
 }
 
 static void guest_code(void)
@@ -147,7 +177,7 @@ static void guest_code(void)
 		GUEST_ASSERT_EQ(fcsr, vlenb);
 	}
 	guest_load_gen(0);
-	asm volatile("fscsr %0" :: "r"(GUEST_FCSR));
+	guest_set_csrs(1);
 	for (i = 1; i <= NR_SYNCS; i++) {
 		GUEST_SYNC(i);
 		guest_fp_store(guest_buf);
@@ -155,11 +185,12 @@ static void guest_code(void)
 		for (r = 0; r < 31; r++)
 			GUEST_ASSERT_EQ(guest_buf[r], guest_word(gen_at(i), r));
 		GUEST_ASSERT_EQ(guest_buf[31], host_word(i));
-		GUEST_ASSERT_EQ(fcsr, GUEST_FCSR);
+		GUEST_ASSERT_EQ(fcsr, fcsr_at(i));
 		if (vlenb)
 			guest_v_check(i);
 		if (i % 2 == 0)
 			guest_load_gen(i);
+		guest_set_csrs(i + 1);
 	}
 	GUEST_DONE();
 }
@@ -260,8 +291,9 @@ static bool onereg_matches(struct kvm_vcpu *vcpu, unsigned int i)
 		}
 	}
 	rvkvm_get_reg(vcpu, fp_d_id(32, KVM_REG_SIZE_U32), &fcsr);
-	if (fcsr != GUEST_FCSR) {
-		ksft_print_msg("sync %u: FP_D fcsr = %#x\n", i, fcsr);
+	if (fcsr != fcsr_at(i)) {
+		ksft_print_msg("sync %u: FP_D fcsr = %#x, want %#x\n", i, fcsr,
+			       fcsr_at(i));
 		return false;
 	}
 	return true;
@@ -276,8 +308,17 @@ static u64 v_id(unsigned int index, unsigned long size)
 /* v0-v31 through ONE_REG VECTOR at sync @i. */
 static bool onereg_v_matches(struct kvm_vcpu *vcpu, unsigned int i)
 {
+	unsigned long vcsr;
 	u8 v[VLENB_MAX];
 	unsigned int r, b;
+
+	rvkvm_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_CSR_REG(vcsr),
+				 sizeof(vcsr)), &vcsr);
+	if (vcsr != vcsr_at(i)) {
+		ksft_print_msg("sync %u: VECTOR vcsr = %#lx, want %#lx\n", i,
+			       vcsr, vcsr_at(i));
+		return false;
+	}
 
 	for (r = 0; r < 32; r++) {
 		rvkvm_get_reg(vcpu, v_id(KVM_REG_RISCV_VECTOR_REG(r), vlenb), v);
