@@ -179,3 +179,11 @@ module_exit(rvkvm_exit);
 
 MODULE_DESCRIPTION("rvkvm: out-of-tree RISC-V KVM");
 MODULE_LICENSE("GPL");
+/*
+ * Autoload: depmod lists /dev/kvm in modules.devname from this alias, so
+ * kmod makes the node at boot, and its first open asks for the module by
+ * char-major-10-232.  Debian's riscv kvm.ko has neither, so /dev/kvm
+ * never loads it.
+ */
+MODULE_ALIAS_MISCDEV(KVM_MINOR);
+MODULE_ALIAS("devname:kvm");
