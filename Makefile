@@ -101,7 +101,7 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
 	check-debug check-aia check-linux7 check-all install uninstall \
-	install-test deb
+	install-test dkms deb
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -176,7 +176,11 @@ install uninstall:
 	scripts/install-module $@ $(MODDIR)/kvm.ko "$(KVER)" \
 		"$(DESTDIR)$(INSTALL_MOD_PATH)" "$(DESTDIR)"
 
-# make install/uninstall and DKMS's source finder, in a scratch root.
+# DKMS's build (dkms.conf): KSRC unpacked from the linux-source package.
+dkms:
+	$(MAKE) KDIR=$(KDIR) KSRC=$$(scripts/find-ksrc $(KDIR_SEEN)) modules
+
+# make install/uninstall and DKMS's build, in a scratch root.
 install-test: all
 	scripts/install-test
 
