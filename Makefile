@@ -22,6 +22,11 @@
 #                   and run LINUX7_LISTS on a 7.2 host
 #   make check-aia  tests/vmm.list and caps_match on the AIA host (QEMU 10,
 #                   -M virt,aia=aplic-imsic,aia-guests=7)
+#   make check-distro
+#                   the distro host: a trixie riscv64 system (systemd,
+#                   dkms, libvirt; scripts/distro-image, cached) installs
+#                   rvkvm-dkms and runs a guest with virsh (not in
+#                   check-all yet: QEMU 10 cannot restore a 2-vCPU guest)
 #   make check-all  check, the CHECK_ALL_LISTS (stress), check-aia,
 #                   check-linux7, then check-debug
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
@@ -101,7 +106,7 @@ OUR_SOURCES = $(shell git ls-files -- '*.c' '*.h' '*.S' 2>/dev/null)
 .PHONY: all deps modules core clean lint checkpatch kbuild-lint selftests \
 	check run bench layout-guard-test debug-kernel debug-modules \
 	check-debug check-aia check-linux7 check-all install uninstall \
-	install-test dkms deb
+	install-test dkms deb check-distro
 
 all: $(DEPS)
 	$(MAKE) modules
@@ -187,6 +192,11 @@ install-test: all
 # rvkvm-dkms_VERSION_all.deb (debhelper, dh-dkms) and its lintian report.
 deb:
 	scripts/make-deb
+
+# The user's path on a booted trixie system (scripts/check-distro): the
+# package installed with apt, DKMS building natively, autoload, libvirt.
+check-distro: $(DEPS)
+	scripts/check-distro
 
 # --- The debug host (scripts/debug-kernel, scripts/check-debug) ----------
 DEBUG_MODDIR := build/debug

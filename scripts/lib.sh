@@ -44,6 +44,47 @@ need_host_pkgs() {
 		--no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The Debian mirror the system already uses (never a name in the repo).
+mirror_uri() {
+	local u
+	u=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources |
+		awk '{print $2}' | grep -v -- '-security' | head -n1)
+	[ -n "$u" ] || u=$(grep -hs '^deb ' /etc/apt/sources.list \
+		/etc/apt/sources.list.d/*.list | awk '$2 !~ /security/ {print $2}' |
+		head -n1)
+	[ -n "$u" ] || die "no Debian mirror found in the apt configuration"
+	echo "${u%/}/"
+}
+
+# The suite's private apt state: never the system's sources.
+APTD=$RVKVM_CACHE/apt$SUITE_SFX
+APT_OPTS=(-o "Dir::Etc::sourcelist=$APTD/$RVKVM_SUITE.sources"
+	-o Dir::Etc::sourceparts=/dev/null
+	-o "Dir::State::Lists=$APTD/lists" -o "Dir::Cache=$APTD/cache"
+	-o "Dir::State::status=$APTD/empty-status"
+	-o APT::Architectures=amd64,riscv64 -o Debug::NoLocking=1
+	-o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false)
+# sid's Release expires within days; the mirror may serve an older one.
+
+apt_update() {
+	mkdir -p "$APTD/lists/partial" "$APTD/cache/archives/partial"
+	: > "$APTD/empty-status"
+	cat > "$APTD/$RVKVM_SUITE.sources" <<-EOF
+	Types: deb
+	URIs: $(mirror_uri)
+	Suites: $RVKVM_SUITE
+	Components: main
+	Architectures: amd64 riscv64
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	# Fresh lists are reused for a day; RVKVM_REFRESH=1 forces an update.
+	if [ -n "${RVKVM_REFRESH:-}" ] ||
+	   [ -z "$(find "$APTD/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+		say "updating the private $RVKVM_SUITE package lists"
+		apt-get "${APT_OPTS[@]}" update -qq
+	fi
+}
+
 # Load the resolved versions (KV, KPKGVER, KBASE, KMM) if deps ran.
 load_current() {
 	[ -f "$SUITE_ENV" ] ||
