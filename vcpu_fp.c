@@ -14,9 +14,10 @@
  * The spec has a guest's FP write mark both that HS-level sstatus.FS
  * and its own vsstatus.FS Dirty.  QEMU (7.2 and 10 alike) marks only
  * vsstatus when the guest writes fcsr, frm or fflags with a CSR
- * instruction, so put saves when either says Dirty: otherwise a guest
- * that changed only its rounding mode since its last load would lose it
- * (selftests/fp_state, whose CSR-only rounds caught it).
+ * instruction, so put saves when either says Dirty
+ * (rvkvm_guest_dirtied()): otherwise a guest that changed only its
+ * rounding mode since its last load would lose it (selftests/fp_state,
+ * whose CSR-only rounds caught it).
  */
 #include <rvkvm/rvkvm.h>
 
@@ -40,20 +41,6 @@ static unsigned long rvkvm_fs(struct kvm_vcpu *vcpu)
 static void rvkvm_set_fs(struct kvm_vcpu *vcpu, unsigned long fs)
 {
 	vcpu->arch.guest.sstatus = (vcpu->arch.guest.sstatus & ~SR_FS) | fs;
-}
-
-/*
- * Has a loaded guest changed its FP state?  arch.csr.vsstatus is the one
- * put has just read.  A guest whose FP is Off has no state in the FPU,
- * whatever it writes into its own vsstatus.
- */
-static bool rvkvm_fp_dirty(struct kvm_vcpu *vcpu)
-{
-	unsigned long fs = rvkvm_fs(vcpu);
-
-	return fs == SR_FS_DIRTY ||
-	       (fs != SR_FS_OFF &&
-		(vcpu->arch.csr.vsstatus & SR_FS) == SR_FS_DIRTY);
 }
 
 /* Memory to FPU for a loaded guest whose FP is on; memory then agrees. */
@@ -86,7 +73,7 @@ void __rvkvm_hot rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu)
 {
 	if (!rvkvm_host_fpu())
 		return;
-	if (rvkvm_fp_dirty(vcpu)) {
+	if (rvkvm_guest_dirtied(vcpu, SR_FS)) {
 		__rvkvm_fp_store(&vcpu->arch.guest_fp);
 		rvkvm_set_fs(vcpu, SR_FS_CLEAN);
 	}

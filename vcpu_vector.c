@@ -26,16 +26,6 @@ static void rvkvm_set_vs(struct kvm_vcpu *vcpu, unsigned long vs)
 	vcpu->arch.guest.sstatus = (vcpu->arch.guest.sstatus & ~SR_VS) | vs;
 }
 
-/* As rvkvm_fp_dirty(): either status Dirty, unless the guest's V is Off. */
-static bool rvkvm_v_dirty(struct kvm_vcpu *vcpu)
-{
-	unsigned long vs = rvkvm_vs(vcpu);
-
-	return vs == SR_VS_DIRTY ||
-	       (vs != SR_VS_OFF &&
-		(vcpu->arch.csr.vsstatus & SR_VS) == SR_VS_DIRTY);
-}
-
 /**
  * rvkvm_vcpu_vector_create() - allocate the vector register areas
  * @vcpu: the new vCPU
@@ -106,7 +96,7 @@ void __rvkvm_hot rvkvm_vcpu_vector_put(struct kvm_vcpu *vcpu)
 
 	if (!has_vector())
 		return;
-	if (rvkvm_v_dirty(vcpu)) {
+	if (rvkvm_guest_dirtied(vcpu, SR_VS)) {
 		__riscv_v_vstate_save(g, g->datap);
 		rvkvm_set_vs(vcpu, SR_VS_CLEAN);
 	}

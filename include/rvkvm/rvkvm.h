@@ -86,6 +86,23 @@ void rvkvm_vcpu_hold(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_csrs_changed(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_forget_csrs_here(void);
 
+/*
+ * Has a loaded guest changed the unit under @mask (SR_FS or SR_VS, whose
+ * Dirty is all ones and Off zero) since its load?  Either status counts:
+ * the HS-level one the world switch carries, or the guest's own vsstatus,
+ * which put reads into arch.csr first; QEMU marks only the latter when
+ * the guest writes fcsr, frm, fflags, vcsr, vxrm or vxsat by a CSR
+ * instruction.  Never for a guest whose unit is Off: the hardware then
+ * holds the host's registers, whatever the guest wrote into vsstatus.
+ */
+static inline bool rvkvm_guest_dirtied(struct kvm_vcpu *vcpu,
+				       unsigned long mask)
+{
+	unsigned long s = vcpu->arch.guest.sstatus & mask;
+
+	return s == mask || (s && (vcpu->arch.csr.vsstatus & mask) == mask);
+}
+
 /* vcpu_fp.c */
 void rvkvm_vcpu_fp_load(struct kvm_vcpu *vcpu);
 void rvkvm_vcpu_fp_put(struct kvm_vcpu *vcpu);
