@@ -85,6 +85,24 @@ apt_update() {
 	fi
 }
 
+# fetch_qemu_closure DIR: the suite's riscv64 qemu-system-riscv and every
+# package it needs, downloaded into DIR/debs and unpacked at DIR/root, to
+# run inside an emulated host through its own ld.so.  Once per DIR.
+fetch_qemu_closure() {
+	local q=$1 f
+	[ -f "$q/.done" ] && return
+	say "downloading $RVKVM_SUITE's riscv64 closure of qemu-system-riscv"
+	mkdir -p "$q/debs/partial"
+	apt-get "${APT_OPTS[@]}" -o APT::Architecture=riscv64 \
+		-o "Dir::Cache::archives=$q/debs" install -qq --download-only \
+		--no-install-recommends -y qemu-system-riscv:riscv64 >/dev/null
+	rm -rf "$q/root"
+	for f in "$q"/debs/*.deb; do
+		dpkg-deb -x "$f" "$q/root"
+	done
+	touch "$q/.done"
+}
+
 # Load the resolved versions (KV, KPKGVER, KBASE, KMM) if deps ran.
 load_current() {
 	[ -f "$SUITE_ENV" ] ||
