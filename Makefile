@@ -25,10 +25,10 @@
 #   make check-distro
 #                   the distro host: a trixie riscv64 system (systemd,
 #                   dkms, libvirt; scripts/distro-image, cached) installs
-#                   rvkvm-dkms and runs a guest with virsh (not in
-#                   check-all yet: QEMU 10 cannot restore a 2-vCPU guest)
+#                   rvkvm-dkms, runs guests with virsh (saved and
+#                   restored with sid's QEMU), and removes it again
 #   make check-all  check, the CHECK_ALL_LISTS (stress), check-aia,
-#                   check-linux7, then check-debug
+#                   check-linux7, check-distro, then check-debug
 #   make KDIR=/lib/modules/$(uname -r)/build KSRC=/usr/src/linux-source-X
 #                   native build on a RISC-V host (no cache, no build root)
 #   make KDIR=... KSRC=... TROOT=1 [MODDIR=build/DIR]
@@ -231,4 +231,5 @@ ifneq ($(strip $(CHECK_ALL_LISTS)),)
 endif
 	$(MAKE) check-aia
 	$(MAKE) check-linux7
+	$(MAKE) check-distro
 	$(MAKE) check-debug
