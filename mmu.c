@@ -14,10 +14,13 @@
  * RISC-V); hardware walks it concurrently and may set A/D, so the
  * entries are read and written once, and bits are cleared atomically.
  *
- * Tables are never freed while the VM lives: unmapping clears leaves and
- * keeps the tables, so no walker (software or hardware) can be left
- * holding a pointer into a freed page.  The tree is freed whole when the
- * VM is destroyed.
+ * Unmapping clears leaves.  Tables are freed only where a memslot's
+ * range is deleted or moved (or every slot goes): those left empty are
+ * unlinked under mmu_lock and freed after the VM's TLB flush, which waits
+ * for every hart that may still walk them (the translation rule, tlb.c).
+ * Software walks start at the root under mmu_lock and keep no table
+ * pointer across a drop of the lock.  The rest of the tree is freed
+ * whole when the VM is destroyed.
  */
 #include <rvkvm/rvkvm.h>
 #include <linux/hugetlb.h>
@@ -217,7 +220,7 @@ typedef bool (*rvkvm_leaf_fn)(unsigned long *ptep);
  * leaving part of it alone would leave a stale mapping behind.
  *
  * Each step walks from the root again, so with @may_block the lock can
- * be dropped between steps: tables are never freed under a live VM.
+ * be dropped between steps: no table pointer outlives the lock.
  * Changes made so far are flushed first: whoever takes the lock next
  * may find those leaves already gone and return to the host, which then
  * frees the memory, believing no TLB entry for it is left.
@@ -275,6 +278,18 @@ static bool rvkvm_leaf_young(unsigned long *ptep)
 	return READ_ONCE(*ptep) & _PAGE_ACCESSED;
 }
 
+/* --- Table pages -------------------------------------------------------- */
+
+/*
+ * @pages table pages at @table join (or, negative, leave) the VM's tree:
+ * the VM stat, and the host's SecPageTables (and memcg's sec_pagetables).
+ */
+static void rvkvm_account_tables(struct kvm *kvm, void *table, int pages)
+{
+	kvm->stat.gstage_table_pages += pages;
+	kvm_account_pgtable_pages(table, pages);
+}
+
 /* --- Building ---------------------------------------------------------- */
 
 /*
@@ -298,7 +313,7 @@ static void rvkvm_split_leaf(unsigned long *table, unsigned long pte,
  * The table below *@ptep (of @level), made if missing, or split out of a
  * huge leaf.  New tables come from @mc, filled before mmu_lock was taken.
  */
-static unsigned long *rvkvm_next_table(unsigned long *ptep,
+static unsigned long *rvkvm_next_table(struct kvm *kvm, unsigned long *ptep,
 				       unsigned int level,
 				       struct kvm_mmu_memory_cache *mc)
 {
@@ -311,6 +326,7 @@ static unsigned long *rvkvm_next_table(unsigned long *ptep,
 	table = kvm_mmu_memory_cache_alloc(mc);
 	if (!table)
 		return NULL;
+	rvkvm_account_tables(kvm, table, 1);
 	if (rvkvm_pte_valid(pte))
 		rvkvm_split_leaf(table, pte, level);
 	WRITE_ONCE(*ptep, rvkvm_mk_pte(virt_to_pfn(table), RVKVM_PTE_V));
@@ -364,7 +380,7 @@ static int rvkvm_map(struct kvm *kvm, struct kvm_mmu_memory_cache *mc,
 		/* Level 0 never holds tables, so this ends there at the latest. */
 		if (l <= level && !rvkvm_pte_is_table(READ_ONCE(*ptep)))
 			break;
-		table = rvkvm_next_table(ptep, l, mc);
+		table = rvkvm_next_table(kvm, ptep, l, mc);
 		if (!table)
 			return -ENOMEM;
 		l--;
@@ -377,8 +393,8 @@ static int rvkvm_map(struct kvm *kvm, struct kvm_mmu_memory_cache *mc,
  * Free the tables below @table, itself of @level with @entries entries;
  * not @table itself.
  */
-static void rvkvm_free_tables(unsigned long *table, unsigned int level,
-			      unsigned long entries)
+static void rvkvm_free_tables(struct kvm *kvm, unsigned long *table,
+			      unsigned int level, unsigned long entries)
 {
 	unsigned long i;
 
@@ -386,13 +402,54 @@ static void rvkvm_free_tables(unsigned long *table, unsigned int level,
 		return;
 	for (i = 0; i < entries; i++) {
 		unsigned long pte = table[i];
+		unsigned long *child;
 
 		if (!rvkvm_pte_is_table(pte))
 			continue;
-		rvkvm_free_tables(rvkvm_pte_table(pte), level - 1,
-				  RVKVM_TABLE_ENTRIES);
-		free_page((unsigned long)rvkvm_pte_table(pte));
+		child = rvkvm_pte_table(pte);
+		rvkvm_free_tables(kvm, child, level - 1, RVKVM_TABLE_ENTRIES);
+		rvkvm_account_tables(kvm, child, -1);
+		free_page((unsigned long)child);
 	}
+}
+
+/*
+ * Unlink the tables below @table (of @level) within [@start, @end) that
+ * map nothing, onto @freed; a parent emptied that way goes too.  Hardware
+ * may still walk them until the caller's flush, so they are not freed
+ * here.
+ */
+static void rvkvm_prune(struct kvm *kvm, unsigned long *table,
+			unsigned int level, gpa_t start, gpa_t end,
+			struct list_head *freed)
+{
+	unsigned int root = rvkvm_root_level(kvm);
+	gpa_t size = rvkvm_level_size(level), addr, next;
+
+	for (addr = start; addr < end; addr = next) {
+		unsigned long *ptep = &table[rvkvm_index(addr, level, root)];
+		unsigned long pte = READ_ONCE(*ptep);
+		unsigned long *child;
+
+		next = min(ALIGN_DOWN(addr, size) + size, end);
+		if (!level || !rvkvm_pte_is_table(pte))
+			continue;
+		child = rvkvm_pte_table(pte);
+		rvkvm_prune(kvm, child, level - 1, addr, next, freed);
+		if (memchr_inv(child, 0, PAGE_SIZE))
+			continue;
+		WRITE_ONCE(*ptep, 0);
+		rvkvm_account_tables(kvm, child, -1);
+		list_add(&virt_to_page(child)->lru, freed);
+	}
+}
+
+static void rvkvm_free_table_list(struct list_head *freed)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, freed, lru)
+		__free_page(page);
 }
 
 /* --- Range operations with their TLB flush ------------------------------ */
@@ -416,6 +473,27 @@ static void rvkvm_range_and_flush(struct kvm *kvm, gpa_t start, gpa_t end,
 	spin_unlock(&kvm->mmu_lock);
 	if (flush)
 		kvm_flush_remote_tlbs(kvm);
+}
+
+/*
+ * Unmap [@start, @end) and free the tables that leaves empty, once no
+ * hart can walk them any more: without this, memslots created and
+ * deleted at ever new addresses would grow the tree without bound.
+ */
+static void rvkvm_unmap_and_prune(struct kvm *kvm, gpa_t start, gpa_t end)
+{
+	LIST_HEAD(freed);
+	bool flush;
+
+	spin_lock(&kvm->mmu_lock);
+	flush = rvkvm_walk_leaves(kvm, start, end, rvkvm_leaf_clear, true);
+	if (kvm->arch.pgd)
+		rvkvm_prune(kvm, rvkvm_pgd(kvm), rvkvm_root_level(kvm), start,
+			    end, &freed);
+	spin_unlock(&kvm->mmu_lock);
+	if (flush || !list_empty(&freed))
+		kvm_flush_remote_tlbs(kvm);
+	rvkvm_free_table_list(&freed);
 }
 
 static void rvkvm_slot_range_and_flush(struct kvm *kvm,
@@ -669,6 +747,7 @@ int rvkvm_gstage_alloc_pgd(struct kvm *kvm)
 	kvm->arch.gstage_levels = rvkvm_host.gstage_levels;
 	kvm->arch.pgd = page_to_virt(page);
 	kvm->arch.pgd_phys = page_to_phys(page);
+	rvkvm_account_tables(kvm, kvm->arch.pgd, 1 << RVKVM_PGD_ORDER);
 	return 0;
 }
 
@@ -683,7 +762,7 @@ unsigned int rvkvm_gstage_gpa_bits(const struct kvm *kvm)
 	return rvkvm_levels_gpa_bits(kvm->arch.gstage_levels);
 }
 
-/* Has the tree ever held a table?  Tables stay until the VM goes. */
+/* Does the tree hold a table (a mapping)? */
 static bool rvkvm_gstage_tree_empty(struct kvm *kvm)
 {
 	return !memchr_inv(rvkvm_pgd(kvm), 0, RVKVM_ROOT_ENTRIES * sizeof(long));
@@ -699,7 +778,7 @@ static bool rvkvm_gstage_tree_empty(struct kvm *kvm)
  * walk fewer levels on every TLB miss.
  *
  * Return: 0, -EINVAL for 0 bits or more than the host's widest mode has,
- * or -EBUSY once the VM has vCPUs or memslots, or has had memslots.
+ * or -EBUSY once the VM has vCPUs, memslots or G-stage tables.
  */
 int rvkvm_gstage_set_gpa_bits(struct kvm *kvm, unsigned long bits)
 {
@@ -739,8 +818,9 @@ void rvkvm_gstage_free_pgd(struct kvm *kvm)
 {
 	if (!kvm->arch.pgd)
 		return;
-	rvkvm_free_tables(rvkvm_pgd(kvm), rvkvm_root_level(kvm),
+	rvkvm_free_tables(kvm, rvkvm_pgd(kvm), rvkvm_root_level(kvm),
 			  RVKVM_ROOT_ENTRIES);
+	rvkvm_account_tables(kvm, kvm->arch.pgd, -(1 << RVKVM_PGD_ORDER));
 	free_pages((unsigned long)kvm->arch.pgd, RVKVM_PGD_ORDER);
 	kvm->arch.pgd = NULL;
 	kvm->arch.pgd_phys = 0;
@@ -851,23 +931,26 @@ void kvm_arch_memslots_updated(struct kvm *kvm, u64 gen)
  * kvm_arch_flush_shadow_all() - drop every G-stage mapping of a VM
  * @kvm: the VM
  *
- * The tables stay until rvkvm_gstage_free_pgd().
+ * The tables go with them; only the root stays, until
+ * rvkvm_gstage_free_pgd().
  */
 void kvm_arch_flush_shadow_all(struct kvm *kvm)
 {
-	rvkvm_range_and_flush(kvm, 0, BIT_ULL(rvkvm_gstage_gpa_bits(kvm)),
-			      rvkvm_leaf_clear);
+	rvkvm_unmap_and_prune(kvm, 0, BIT_ULL(rvkvm_gstage_gpa_bits(kvm)));
 }
 
 /**
  * kvm_arch_flush_shadow_memslot() - drop a slot's G-stage mappings
  * @kvm: the VM
  * @slot: the slot being deleted or moved
+ *
+ * With the tables the slot's range leaves empty.
  */
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {
-	rvkvm_slot_range_and_flush(kvm, slot, rvkvm_leaf_clear);
+	rvkvm_unmap_and_prune(kvm, rvkvm_gfn_to_gpa(slot->base_gfn),
+			      rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages));
 }
 
 /**

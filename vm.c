@@ -12,6 +12,7 @@ const struct kvm_stats_desc kvm_vm_stats_desc[] = {
 	RVKVM_VM_COUNTER(aia_msi_hw), RVKVM_VM_COUNTER(aia_msi_sw),
 	RVKVM_VM_COUNTER(aia_msi_dropped),
 	RVKVM_VM_COUNTER(aia_vsfile_moves), RVKVM_VM_COUNTER(aia_vsfile_fallbacks),
+	STATS_DESC_ICOUNTER(VM, gstage_table_pages),
 };
 
 const struct kvm_stats_header kvm_vm_stats_header =

@@ -62,6 +62,8 @@ struct kvm_vm_stat {
 	u64 aia_msi_hw, aia_msi_sw, aia_msi_dropped;
 	/* Files moved into a VS-file; falls back to software for want of one */
 	u64 aia_vsfile_moves, aia_vsfile_fallbacks;
+	/* G-stage table pages, root included (changed under mmu_lock) */
+	u64 gstage_table_pages;
 };
 
 /*
