@@ -509,8 +509,9 @@ static void rvkvm_slot_range_and_flush(struct kvm *kvm,
 
 /*
  * Whether a leaf of @level may map the block around @gpa: the block must
- * lie inside @slot, and @hva must sit at the same offset in its block as
- * @gpa, or the block's host pages would not be the guest's.
+ * lie inside @slot, and @hva must sit at the same page offset in its
+ * block as @gpa, or the block's host pages would not be the guest's.
+ * (@gpa is the faulting address, anywhere in its page; @hva a page's.)
  */
 static bool rvkvm_block_fits(const struct kvm_memory_slot *slot, gpa_t gpa,
 			     unsigned long hva, unsigned int level)
@@ -518,17 +519,15 @@ static bool rvkvm_block_fits(const struct kvm_memory_slot *slot, gpa_t gpa,
 	gpa_t size = rvkvm_level_size(level);
 	gpa_t block = ALIGN_DOWN(gpa, size);
 
-	return ((gpa ^ hva) & (size - 1)) == 0 &&
+	return ((gpa ^ hva) & (size - 1) & PAGE_MASK) == 0 &&
 	       block >= rvkvm_gfn_to_gpa(slot->base_gfn) &&
 	       block + size <= rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages);
 }
 
 /*
- * The largest leaf level the host mapping of @hva allows, and the host's
- * page shift (for a poison signal).  Only hugetlbfs is recognised.  A
- * transparent huge page can split or collapse at any time, so mapping it
- * huge would need a walk of the host page table under mmu_lock; until
- * that is added here, THP-backed memory maps at 4 KiB.
+ * The largest leaf level a hugetlbfs mapping of @hva allows, and the
+ * host's page shift (for a poison signal).  Transparent huge pages are
+ * found later, in the host's page table (rvkvm_thp_level()).
  *
  * The caller holds current->mm's mmap lock.
  */
@@ -549,6 +548,77 @@ static unsigned int rvkvm_host_level(const struct kvm_memory_slot *slot,
 		    rvkvm_block_fits(slot, gpa, hva, level))
 			return level;
 	return 0;
+}
+
+/*
+ * p4d_offset() and pud_offset() are out of line and not exported on
+ * riscv: the same steps, on an entry already read (a folded level is the
+ * entry above it).
+ */
+static p4d_t *rvkvm_p4d_offset(pgd_t *pgd, unsigned long hva)
+{
+	return pgtable_l5_enabled ? pgd_pgtable(*pgd) + p4d_index(hva) :
+				    (p4d_t *)pgd;
+}
+
+static pud_t *rvkvm_pud_offset(p4d_t *p4d, unsigned long hva)
+{
+	return pgtable_l4_enabled ? p4d_pgtable(*p4d) + pud_index(hva) :
+				    (pud_t *)p4d;
+}
+
+/*
+ * The level of the host's own leaf for @hva in @mm: 1 for a PMD leaf (a
+ * transparent huge page), 2 for a PUD leaf, else 0.  A lockless walk,
+ * as GUP-fast does it: with interrupts off no table can be freed under
+ * it.  The answer may be stale at once; the caller's
+ * mmu_invalidate_retry() throws the fault away if the mapping changed.
+ */
+static unsigned int rvkvm_host_leaf_level(struct mm_struct *mm,
+					  unsigned long hva)
+{
+	unsigned int level = 0;
+	unsigned long flags;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+
+	local_irq_save(flags);
+	pgd = pgdp_get(pgd_offset(mm, hva));
+	if (!pgd_present(pgd))
+		goto out;
+	p4d = p4dp_get(rvkvm_p4d_offset(&pgd, hva));
+	if (!p4d_present(p4d))
+		goto out;
+	pud = pudp_get(rvkvm_pud_offset(&p4d, hva));
+	if (pud_leaf(pud)) {
+		level = 2;
+		goto out;
+	}
+	if (!pud_present(pud))
+		goto out;
+	if (pmd_leaf(pmdp_get_lockless(pmd_offset(&pud, hva))))
+		level = 1;
+out:
+	local_irq_restore(flags);
+	return level;
+}
+
+/*
+ * The leaf level for a page the host may map with a transparent huge
+ * page: the host's own leaf level, as far as the block fits @slot.  The
+ * page lookup has just faulted the memory in, so a THP the host chose
+ * for it shows already.
+ */
+static unsigned int rvkvm_thp_level(const struct kvm_memory_slot *slot,
+				    gpa_t gpa, unsigned long hva)
+{
+	unsigned int level = rvkvm_host_leaf_level(current->mm, hva);
+
+	level = min(level, RVKVM_MAX_MAP_LEVEL);
+	while (level && !rvkvm_block_fits(slot, gpa, hva, level))
+		level--;
+	return level;
 }
 
 /* What a pfn lookup that failed means for the guest. */
@@ -671,9 +741,13 @@ int rvkvm_gstage_fault(struct kvm_vcpu *vcpu, gpa_t gpa, bool write,
 	if (is_error_noslot_pfn(f.pfn))
 		return rvkvm_pfn_error(f.pfn, hva, host_shift);
 
-	/* Keep clean pages read-only while logging, to see the first write. */
-	if (kvm_slot_dirty_track_enabled(slot) && !write)
-		f.writable = false;
+	if (kvm_slot_dirty_track_enabled(slot)) {
+		/* Keep clean pages read-only, to see the first write. */
+		if (!write)
+			f.writable = false;
+	} else if (!level) {
+		level = rvkvm_thp_level(slot, gpa, hva);
+	}
 	/* A block leaf needs its host memory aligned like the guest's. */
 	while (level && ((f.pfn ^ gfn) & (rvkvm_level_pages(level) - 1)))
 		level--;
