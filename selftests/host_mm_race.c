@@ -193,13 +193,8 @@ static struct mm_race *mm_setup(void)
 	mbox = (u64 *)(r->code_mem + MBOX);
 	mbox[0] = SLOT_GPA;
 	mbox[1] = VCPU_PAGES;
-	for (i = 0; i < NR_VCPUS; i++) {
-		r->vcpu[i] = __vm_vcpu_add(r->vm, i);
-		vcpu_set_reg(r->vcpu[i], RISCV_CORE_REG(regs.a0), i);
-		/* Secondary vCPUs start stopped, as if waiting for SBI HSM. */
-		vcpu_ioctl(r->vcpu[i], KVM_SET_MP_STATE,
-			   &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE });
-	}
+	for (i = 0; i < NR_VCPUS; i++)
+		r->vcpu[i] = rvkvm_vcpu_add_running(r->vm, i);
 	return r;
 }
 

@@ -206,11 +206,8 @@ static struct churn *churn_setup(void)
 		TEST_ASSERT(c->page[i] != MAP_FAILED, "mmap");
 	}
 	c->vcpu = __vm_vcpu_add(c->vm, 0);
-	c->hammer = __vm_vcpu_add(c->vm, 1);
+	c->hammer = rvkvm_vcpu_add_running(c->vm, 1);
 	vcpu_set_reg(c->hammer, RISCV_CORE_REG(regs.pc), hammer - code);
-	/* A secondary vCPU starts stopped, as if waiting for SBI HSM. */
-	vcpu_ioctl(c->hammer, KVM_SET_MP_STATE,
-		   &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE });
 	return c;
 }
 

@@ -145,6 +145,22 @@ static inline int rvkvm_two_host_cpus(int cpus[2])
 }
 
 /*
+ * vCPU @id of a VM built without the library's vCPU set-up, runnable at
+ * once (KVM starts all but the first stopped, as if waiting for SBI HSM),
+ * with @id in a0 as SBI HSM's hart_start would give it.
+ */
+static inline struct kvm_vcpu *rvkvm_vcpu_add_running(struct kvm_vm *vm,
+						      u32 id)
+{
+	struct kvm_vcpu *vcpu = __vm_vcpu_add(vm, id);
+
+	vcpu_set_reg(vcpu, RISCV_CORE_REG(regs.a0), id);
+	vcpu_ioctl(vcpu, KVM_SET_MP_STATE,
+		   &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE });
+	return vcpu;
+}
+
+/*
  * The bytes between the labels @start and @end of a top-level asm block
  * of the calling file (a guest program): their address, and their
  * number in *@len.  The labels are local to the asm, hence lla.
