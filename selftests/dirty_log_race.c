@@ -13,8 +13,10 @@
  * clears the records between rounds, while no vCPU runs.  A write racing
  * a fetch must show in that fetch or a later one of the same round.
  *
- *   dirty_log_race [rounds [writes]]	default 100 rounds, 4096 writes
- *					per vCPU per round
+ *   dirty_log_race [rounds [writes [MiB]]]
+ *	default 100 rounds, 4096 writes per vCPU per round, a 64 MiB slot.
+ * The last line gives a figure for make bench: the mean time of a round
+ * (the writes and the fetches during and after them).
  */
 #include <stdatomic.h>
 #include <sys/mman.h>
@@ -22,13 +24,10 @@
 
 #define PAGE		4096UL
 #define BLOCK		(2UL << 20)
-#define SLOT_SIZE	(64UL << 20)
-#define PAGES		(SLOT_SIZE / PAGE)
 #define SLOT_GPA	BIT_ULL(30)
 #define LOG_SLOT	2
-#define MBOX		0x400	/* round, writes, slot base, page mask */
-#define RECORD		0x1000	/* + vCPU * RECORD_SIZE: its bitmap */
-#define RECORD_SIZE	(PAGES / 8)
+#define MBOX		0x400	/* round, writes, slot base, page mask, record size */
+#define RECORD		0x1000	/* + vCPU * record size: its bitmap */
 #define REPORT_EID	0x08000042
 #define NR_VCPUS	2
 
@@ -44,7 +43,8 @@ asm(".pushsection .rodata.dirty_log_race, \"a\"\n"
 "	addi	s1, a0, 1\n"
 "1:	ld	t0, 0x400(zero)\n	ld t1, 0x408(zero)\n"
 "	ld	t2, 0x410(zero)\n	ld t3, 0x418(zero)\n"
-"	slli	t4, s0, 11\n	li t5, 0x1000\n	add t4, t4, t5\n"
+"	ld	t4, 0x420(zero)\n	mul t4, t4, s0\n"
+"	li	t5, 0x1000\n	add t4, t4, t5\n"
 "	slli	a1, s0, 32\n	or a1, a1, t0\n"
 "	slli	a5, s0, 3\n"
 "2:	beqz	t1, 3f\n"
@@ -61,6 +61,9 @@ asm(".pushsection .rodata.dirty_log_race, \"a\"\n"
 "	j	1b\n"
 "dl_code_end:\n"
 "	.option pop\n	.popsection\n");
+
+/* The slot's size and pages, and the bytes of each vCPU's record. */
+static unsigned long slot_size = 64UL << 20, pages, record_size;
 
 struct race {
 	struct kvm_vm *vm;
@@ -97,7 +100,7 @@ static void fetch_or(struct race *r, unsigned long *log, unsigned long *acc)
 	size_t i;
 
 	kvm_vm_get_dirty_log(r->vm, LOG_SLOT, log);
-	for (i = 0; i < PAGES / 64; i++)
+	for (i = 0; i < pages / 64; i++)
 		acc[i] |= log[i];
 }
 
@@ -110,8 +113,8 @@ static unsigned long race_round(struct race *r, u64 round, u64 writes,
 {
 	unsigned long fetches = 0;
 
-	memset(r->code_mem + RECORD, 0, NR_VCPUS * RECORD_SIZE);
-	memset(acc, 0, PAGES / 8);
+	memset(r->code_mem + RECORD, 0, NR_VCPUS * record_size);
+	memset(acc, 0, pages / 8);
 	r->mbox[0] = round;
 	r->mbox[1] = writes;
 	atomic_store(&r->done, 0);
@@ -136,14 +139,14 @@ static unsigned long race_check(struct race *r, u64 round,
 	unsigned long p, bad = 0;
 	int v;
 
-	for (p = 0; p < PAGES; p++) {
+	for (p = 0; p < pages; p++) {
 		unsigned long bit = BIT_ULL(p % 64);
 		bool written = false;
 
 		for (v = 0; v < NR_VCPUS; v++) {
 			const u64 *word = (u64 *)(r->mem + p * PAGE) + v;
 
-			if (!(rec[v * PAGES / 64 + p / 64] & bit))
+			if (!(rec[v * pages / 64 + p / 64] & bit))
 				continue;
 			written = true;
 			if (*word != ((u64)v << 32 | round) && bad++ < 5)
@@ -169,24 +172,20 @@ static struct race *race_setup(void)
 
 	TEST_ASSERT(r, "calloc");
 	r->vm = rvkvm_vm_with_code(code, len, MBOX,
-				   RECORD + NR_VCPUS * RECORD_SIZE, &r->code_mem);
+				   RECORD + NR_VCPUS * record_size, &r->code_mem);
 	r->mbox = (u64 *)(r->code_mem + MBOX);
-	raw = mmap(NULL, SLOT_SIZE + BLOCK, PROT_READ | PROT_WRITE,
+	raw = mmap(NULL, slot_size + BLOCK, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(raw != MAP_FAILED, "mmap");
 	r->mem = (u8 *)(((unsigned long)raw + BLOCK - 1) & ~(BLOCK - 1));
-	madvise(r->mem, SLOT_SIZE, MADV_HUGEPAGE);
-	vm_set_user_memory_region(r->vm, LOG_SLOT, 0, SLOT_GPA, SLOT_SIZE, r->mem);
+	madvise(r->mem, slot_size, MADV_HUGEPAGE);
+	vm_set_user_memory_region(r->vm, LOG_SLOT, 0, SLOT_GPA, slot_size, r->mem);
 	r->mbox[2] = SLOT_GPA;
-	r->mbox[3] = PAGES - 1;
+	r->mbox[3] = pages - 1;
+	r->mbox[4] = record_size;
 	pthread_barrier_init(&r->go, NULL, NR_VCPUS + 1);
-	for (i = 0; i < NR_VCPUS; i++) {
-		r->vcpu[i] = __vm_vcpu_add(r->vm, i);
-		vcpu_set_reg(r->vcpu[i], RISCV_CORE_REG(regs.a0), i);
-		/* Secondary vCPUs start stopped, as if waiting for SBI HSM. */
-		vcpu_ioctl(r->vcpu[i], KVM_SET_MP_STATE,
-			   &(struct kvm_mp_state){ KVM_MP_STATE_RUNNABLE });
-	}
+	for (i = 0; i < NR_VCPUS; i++)
+		r->vcpu[i] = rvkvm_vcpu_add_running(r->vm, i);
 	return r;
 }
 
@@ -194,6 +193,7 @@ int main(int argc, char **argv)
 {
 	u64 rounds = argc > 1 ? strtoull(argv[1], NULL, 0) : 100;
 	u64 writes = argc > 2 ? strtoull(argv[2], NULL, 0) : 4096;
+	double secs;
 	unsigned long *log, *acc, bad = 0, fetches = 0, logged = 0;
 	pthread_t thr[NR_VCPUS];
 	struct race *r;
@@ -201,12 +201,18 @@ int main(int argc, char **argv)
 	u64 round;
 	int i;
 
+	if (argc > 3)
+		slot_size = strtoul(argv[3], NULL, 0) << 20;
+	pages = slot_size / PAGE;
+	record_size = pages / 8;
+	TEST_ASSERT(pages >= 64 && !(pages & (pages - 1)),
+		    "the slot must be a power of two of at least 256 KiB");
 	ksft_print_header();
 	ksft_set_plan(1);
 	r = race_setup();
 	race = r;
-	log = calloc(PAGES / 64, sizeof(long));
-	acc = calloc(PAGES / 64, sizeof(long));
+	log = calloc(pages / 64, sizeof(long));
+	acc = calloc(pages / 64, sizeof(long));
 	TEST_ASSERT(log && acc, "calloc");
 	for (i = 0; i < NR_VCPUS; i++)
 		pthread_create(&thr[i], NULL, vcpu_thread, r->vcpu[i]);
@@ -214,19 +220,22 @@ int main(int argc, char **argv)
 	/* Round 0 maps the slot, with blocks where the host has THPs. */
 	race_round(r, 0, writes * 4, log, acc);
 	vm_set_user_memory_region(r->vm, LOG_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
-				  SLOT_GPA, SLOT_SIZE, r->mem);
+				  SLOT_GPA, slot_size, r->mem);
 	kvm_vm_get_dirty_log(r->vm, LOG_SLOT, log);
 
 	t0 = rvkvm_now();
 	for (round = 1; round <= rounds; round++) {
 		fetches += race_round(r, round, writes, log, acc);
 		bad += race_check(r, round, acc);
-		for (i = 0; i < PAGES / 64; i++)
+		for (i = 0; i < pages / 64; i++)
 			logged += __builtin_popcountl(acc[i]);
 	}
+	secs = rvkvm_now() - t0;
 	ksft_print_msg("%llu rounds, %llu writes per vCPU each, %.1f s: %lu fetches, %lu logged\n",
 		       (unsigned long long)rounds, (unsigned long long)writes,
-		       rvkvm_now() - t0, fetches, logged);
+		       secs, fetches, logged);
+	printf("FIGURE dirty_log_round_%luM s %.3f\n", slot_size >> 20,
+	       secs / rounds);
 
 	r->quit = true;
 	pthread_barrier_wait(&r->go);

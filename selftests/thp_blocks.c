@@ -18,6 +18,8 @@
  *     data in the page beside it.
  *
  *   thp_blocks [MiB]	slot size, default 64
+ *
+ * The first-touch rates are also printed as FIGURE lines for make bench.
  */
 #include <sys/mman.h>
 #include "rvkvm_test.h"
@@ -191,6 +193,9 @@ int main(int argc, char **argv)
 		       mib, small_rate, thp_rate);
 	ksft_print_msg("%llu of %llu blocks THP-backed\n", (unsigned long long)huge,
 		       (unsigned long long)blocks);
+	/* For make bench (tests/bench.sh). */
+	printf("FIGURE first_touch_4k MiB/s %.1f\n", small_rate);
+	printf("FIGURE first_touch_thp MiB/s %.1f\n", thp_rate);
 	if (table_pages(&t) == (u64)-1) {
 		ksft_test_result_skip("the module has no gstage_table_pages stat\n");
 	} else if (huge < blocks / 2) {

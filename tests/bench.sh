@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=dash
-# rvkvm-needs: vmm selftests/exit_bench
+# rvkvm-needs: vmm selftests/exit_bench selftests/thp_blocks
+# rvkvm-needs: selftests/dirty_log_race
 #
 # tests/bench.sh [ROUNDS] [SCALE]: our kvm.ko against Debian's, side by
 # side in one host boot.  Each round runs, under each module in turn
 # (the order swaps every round, so that a slow spell of the machine hits
-# both), selftests/exit_bench (its N times SCALE, default 1) and one
-# guest boot to userspace under QEMU.  Prints every figure as it comes,
+# both), selftests/exit_bench (its N times SCALE, default 1), the memory
+# figures (first touch at 4 KiB and over THPs, selftests/thp_blocks; the
+# dirty log of a 256 MiB slot two vCPUs write, selftests/dirty_log_race)
+# and one guest boot to userspace under QEMU.  Prints every figure as it comes,
 # then a table per figure and way of timing it (the host thread's clock,
 # the guest's rdtime; and the exits per operation, from the vCPU's
 # "exits" stat): the median, min-max of ROUNDS (default 3) for
@@ -28,6 +31,22 @@ DATA=/tmp/bench.data
 orig=$(kvm_flavour)
 : > $DATA
 
+# A memory test's "FIGURE NAME UNIT VALUE" lines, as $DATA lines.
+memory_figures() {
+	local m=$1 r=$2 out=/tmp/bench.out
+
+	shift 2
+	"$@" > $out 2>&1 || { cat $out; fail "round $r ($m): $* failed"; }
+	grep '^FIGURE' $out | sed "s/^/# round $r, $m: /"
+	awk -v m="$m" '$1 == "FIGURE" { print m, $2, "host", $3, $4 }' $out >> $DATA
+}
+
+# First touch, 4 KiB and THP; a dirty-log round of 256 MiB.
+bench_memory() {
+	memory_figures "$1" "$2" /rvkvm/selftests/thp_blocks
+	memory_figures "$1" "$2" /rvkvm/selftests/dirty_log_race 5 8192 256
+}
+
 # One module's figures: "MODULE FIGURE BY UNIT VALUE" lines into $DATA.
 bench_module() {
 	local m=$1 r=$2 out=/tmp/bench.out
@@ -41,6 +60,8 @@ bench_module() {
 		if ($4 != "-") print m, $2, "guest", "us", $4
 		if ($6 > 0) print m, $2, "exits", "/op", $6
 	}' $out >> $DATA
+
+	bench_memory "$m" "$r"
 
 	VMM_QUIET=1 vmm_guest /tmp/bench.log hello "" > /dev/null ||
 		fail "round $r ($m): QEMU exited with $?"
