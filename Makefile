@@ -11,8 +11,8 @@
 #   make check      lint, build, test make install, and run the tests in
 #                   the emulated host
 #   make bench      figures, ours against Debian's kvm.ko in one host boot:
-#                   exit micro-benchmarks and the guest's boot time (a
-#                   table; CSV in build/bench.csv)
+#                   exit micro-benchmarks, memory figures and the guest's
+#                   boot time (a table; CSV in build/bench.csv)
 #   make check-debug
 #                   the test lists again on a debug host kernel (KASAN,
 #                   lockdep, kmemleak, UBSAN, debug objects), built from
