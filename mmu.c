@@ -836,7 +836,7 @@ unsigned int rvkvm_gstage_gpa_bits(const struct kvm *kvm)
 	return rvkvm_levels_gpa_bits(kvm->arch.gstage_levels);
 }
 
-/* Does the tree hold a table (a mapping)? */
+/* Is the tree empty: no table and no leaf in the root? */
 static bool rvkvm_gstage_tree_empty(struct kvm *kvm)
 {
 	return !memchr_inv(rvkvm_pgd(kvm), 0, RVKVM_ROOT_ENTRIES * sizeof(long));
