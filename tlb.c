@@ -25,6 +25,16 @@
 #define RVKVM_HFENCE_MAX_PAGES	64
 
 /*
+ * The longest guest-virtual range a remote fence removes page by page;
+ * a longer one forgets all of the VM's VS-stage entries on the target.
+ * A module parameter so that the cost curve can be measured (make bench).
+ */
+static unsigned int rfence_max_pages = 64;
+module_param(rfence_max_pages, uint, 0644);
+MODULE_PARM_DESC(rfence_max_pages,
+		 "longest SBI remote fence range (pages) fenced page by page");
+
+/*
  * The vCPU that last translated on this hart, for
  * rvkvm_vcpu_tlb_sanitize().  Cleared when that vCPU is freed, so a new
  * vCPU at the same address is never taken for it.
@@ -36,13 +46,53 @@ static DEFINE_PER_CPU(struct kvm_vcpu *, rvkvm_last_vcpu);
  * to fixed registers keeps asm operand syntax out of the macro arguments.
  */
 static __always_inline void rvkvm_hfence_gvma_gpa(gpa_t gpa,
-						  unsigned long vmid)
+						  unsigned long vmid, bool inval)
 {
 	/* The instruction takes the address shifted right by two. */
 	register unsigned long rs1 asm("a0") = gpa >> 2;
 	register unsigned long rs2 asm("a1") = vmid;
 
-	asm volatile(HFENCE_GVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+	if (inval)
+		asm volatile(HINVAL_GVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+	else
+		asm volatile(HFENCE_GVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+}
+
+/* One guest page's VS-stage entries, of @asid or (RVKVM_ASID_ANY) all. */
+static __always_inline void rvkvm_hfence_vvma_gva(unsigned long gva,
+						  unsigned long asid, bool inval)
+{
+	register unsigned long rs1 asm("a0") = gva;
+	register unsigned long rs2 asm("a1") = asid;
+
+	if (asid == RVKVM_ASID_ANY && inval)
+		asm volatile(HINVAL_VVMA(a0, zero) : : "r" (rs1) : "memory");
+	else if (asid == RVKVM_ASID_ANY)
+		asm volatile(HFENCE_VVMA(a0, zero) : : "r" (rs1) : "memory");
+	else if (inval)
+		asm volatile(HINVAL_VVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+	else
+		asm volatile(HFENCE_VVMA(a0, a1) : : "r" (rs1), "r" (rs2) : "memory");
+}
+
+/*
+ * Svinval splits a run of fences into invalidations that need not wait
+ * for each other, ordered once before (SFENCE.W.INVAL: earlier page
+ * table stores) and once after (SFENCE.INVAL.IR: later translations).
+ * Returns whether to use HINVAL for the run.
+ */
+static bool rvkvm_inval_begin(void)
+{
+	if (!riscv_has_extension_unlikely(RISCV_ISA_EXT_SVINVAL))
+		return false;
+	asm volatile(SFENCE_W_INVAL() : : : "memory");
+	return true;
+}
+
+static void rvkvm_inval_end(bool inval)
+{
+	if (inval)
+		asm volatile(SFENCE_INVAL_IR() : : : "memory");
 }
 
 /**
@@ -71,13 +121,16 @@ void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
 				      gpa_t size)
 {
 	gpa_t pos, end = gpa + size;
+	bool inval;
 
 	if (size > RVKVM_HFENCE_MAX_PAGES * PAGE_SIZE) {
 		rvkvm_local_hfence_gvma_vmid_all(vmid);
 		return;
 	}
+	inval = rvkvm_inval_begin();
 	for (pos = ALIGN_DOWN(gpa, PAGE_SIZE); pos < end; pos += PAGE_SIZE)
-		rvkvm_hfence_gvma_gpa(pos, vmid);
+		rvkvm_hfence_gvma_gpa(pos, vmid, inval);
+	rvkvm_inval_end(inval);
 }
 
 /**
@@ -88,30 +141,149 @@ void rvkvm_local_hfence_gvma_all(void)
 	asm volatile(HFENCE_GVMA(zero, zero) : : : "memory");
 }
 
+/*
+ * Put @vmid in hgatp for HFENCE.VVMA, which acts on hgatp's VMID; returns
+ * the value to put back.  The mode stays a real one (a Bare hgatp with a
+ * non-zero VMID is UNSPECIFIED), and the root does not matter: nothing
+ * translates through hgatp in HS-mode.  Interrupts must be off until the
+ * value is back, so nothing else on this hart (a preempting vcpu_load,
+ * say) sees or overwrites the borrowed one.
+ */
+static unsigned long rvkvm_hgatp_borrow(unsigned long vmid)
+{
+	unsigned long saved = csr_read(CSR_HGATP);
+
+	csr_write(CSR_HGATP, (saved & HGATP_PPN) |
+		  (rvkvm_host.gstage_mode << HGATP_MODE_SHIFT) |
+		  ((vmid << HGATP_VMID_SHIFT) & HGATP_VMID));
+	return saved;
+}
+
+/* Every VS-stage entry of @asid, or (RVKVM_ASID_ANY) of every ASID. */
+static void rvkvm_hfence_vvma_asid(unsigned long asid)
+{
+	register unsigned long rs2 asm("a1") = asid;
+
+	if (asid == RVKVM_ASID_ANY)
+		asm volatile(HFENCE_VVMA(zero, zero) : : : "memory");
+	else
+		asm volatile(HFENCE_VVMA(zero, a1) : : "r" (rs2) : "memory");
+}
+
 /**
  * rvkvm_local_hfence_vvma_all() - forget a VMID's VS-stage entries
  * @vmid: the VMID
- *
- * HFENCE.VVMA acts on the VMID in hgatp, so hgatp holds @vmid for the
- * fence.  Its mode stays a real one (a Bare hgatp with a non-zero VMID
- * is UNSPECIFIED), and its root does not matter: nothing translates
- * through hgatp in HS-mode.  Interrupts stay off so nothing else on this
- * hart (a preempting vcpu_load, say) sees or overwrites the borrowed
- * value.
  */
 void rvkvm_local_hfence_vvma_all(unsigned long vmid)
 {
-	unsigned long flags, saved, borrowed;
+	unsigned long flags, saved;
 
 	local_irq_save(flags);
-	saved = csr_read(CSR_HGATP);
-	borrowed = (saved & HGATP_PPN) |
-		   (rvkvm_host.gstage_mode << HGATP_MODE_SHIFT) |
-		   ((vmid << HGATP_VMID_SHIFT) & HGATP_VMID);
-	csr_write(CSR_HGATP, borrowed);
-	asm volatile(HFENCE_VVMA(zero, zero) : : : "memory");
+	saved = rvkvm_hgatp_borrow(vmid);
+	rvkvm_hfence_vvma_asid(RVKVM_ASID_ANY);
 	csr_write(CSR_HGATP, saved);
 	local_irq_restore(flags);
+}
+
+/* @fences on this hart, with interrupts off: see rvkvm_hgatp_borrow(). */
+static void rvkvm_local_hfence_vvma(unsigned long vmid,
+				    const struct rvkvm_vvma_fence *fences,
+				    unsigned int n)
+{
+	unsigned long saved, gva, end;
+	const struct rvkvm_vvma_fence *f;
+	bool inval;
+
+	saved = rvkvm_hgatp_borrow(vmid);
+	inval = rvkvm_inval_begin();
+	for (f = fences; f < fences + n; f++) {
+		if (!f->pages) {
+			rvkvm_hfence_vvma_asid(f->asid);
+			continue;
+		}
+		end = f->start + f->pages * PAGE_SIZE;
+		for (gva = f->start; gva != end; gva += PAGE_SIZE)
+			rvkvm_hfence_vvma_gva(gva, f->asid, inval);
+	}
+	rvkvm_inval_end(inval);
+	csr_write(CSR_HGATP, saved);
+}
+
+/*
+ * Carry out the fences queued for @vcpu, or forget all of the VM's
+ * VS-stage entries here if @all is set, too many came, or the queue was
+ * left by an earlier full fence request.
+ */
+static void rvkvm_vcpu_vvma_fences(struct kvm_vcpu *vcpu, bool all)
+{
+	struct rvkvm_vvma_queue *q = &vcpu->arch.vvma;
+	struct rvkvm_vvma_fence fences[RVKVM_VVMA_QUEUE_LEN];
+	unsigned long vmid = rvkvm_vmid_hw(vcpu->kvm);
+	unsigned int n;
+
+	spin_lock(&q->lock);
+	n = q->len;
+	all |= q->overflow;
+	if (!all)
+		memcpy(fences, q->fence, n * sizeof(*fences));
+	q->len = 0;
+	q->overflow = false;
+	spin_unlock(&q->lock);
+
+	if (all) {
+		rvkvm_local_hfence_vvma_all(vmid);
+		vcpu->stat.vvma_fence_all++;
+	} else if (n) {
+		rvkvm_local_hfence_vvma(vmid, fences, n);
+		vcpu->stat.vvma_fence_range += n;
+	}
+}
+
+/* Queue @fence for @vcpu; the caller makes the request. */
+static void rvkvm_vvma_queue_push(struct kvm_vcpu *vcpu,
+				  const struct rvkvm_vvma_fence *fence)
+{
+	struct rvkvm_vvma_queue *q = &vcpu->arch.vvma;
+
+	spin_lock(&q->lock);
+	if (q->len < RVKVM_VVMA_QUEUE_LEN)
+		q->fence[q->len++] = *fence;
+	else
+		q->overflow = true;
+	spin_unlock(&q->lock);
+}
+
+/**
+ * rvkvm_vcpus_fence_vvma() - have vCPUs forget guest-virtual translations
+ * @kvm: the VM
+ * @targets: vCPU indices
+ * @fence: what to forget; @fence->pages above the rfence_max_pages
+ *	parameter widens it to the whole address space
+ *
+ * Each target carries the fence out on the hart it next enters the guest
+ * on, before it does; targets in the guest now are made to leave it, and
+ * this waits until they have.
+ */
+void rvkvm_vcpus_fence_vvma(struct kvm *kvm, unsigned long *targets,
+			    const struct rvkvm_vvma_fence *fence)
+{
+	struct rvkvm_vvma_fence f = *fence;
+	struct kvm_vcpu *t;
+	unsigned long i;
+
+	if (f.pages > READ_ONCE(rfence_max_pages))
+		f.pages = 0;
+	if (!f.pages && f.asid == RVKVM_ASID_ANY) {
+		kvm_make_vcpus_request_mask(kvm, KVM_REQ_HFENCE_VVMA_ALL,
+					    targets);
+		return;
+	}
+	if (f.pages)
+		f.start &= PAGE_MASK;
+	kvm_for_each_vcpu(i, t, kvm)
+		if (test_bit(t->vcpu_idx, targets))
+			rvkvm_vvma_queue_push(t, &f);
+	kvm_make_vcpus_request_mask(kvm, KVM_REQ_HFENCE_VVMA_RANGE, targets);
 }
 
 /*
@@ -164,8 +336,13 @@ static void rvkvm_vcpu_tlb_requests(struct kvm_vcpu *vcpu)
 		rvkvm_gstage_load_hgatp(vcpu);
 	if (kvm_check_request(KVM_REQ_HFENCE_GVMA_VMID_ALL, vcpu))
 		rvkvm_local_hfence_gvma_vmid_all(rvkvm_vmid_hw(vcpu->kvm));
-	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_ALL, vcpu))
-		rvkvm_local_hfence_vvma_all(rvkvm_vmid_hw(vcpu->kvm));
+	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_ALL, vcpu)) {
+		/* It covers whatever is queued as well. */
+		kvm_clear_request(KVM_REQ_HFENCE_VVMA_RANGE, vcpu);
+		rvkvm_vcpu_vvma_fences(vcpu, true);
+	} else if (kvm_check_request(KVM_REQ_HFENCE_VVMA_RANGE, vcpu)) {
+		rvkvm_vcpu_vvma_fences(vcpu, false);
+	}
 	if (kvm_check_request(KVM_REQ_FENCE_I, vcpu))
 		local_flush_icache_all();
 }

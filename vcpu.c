@@ -18,12 +18,13 @@ const struct kvm_stats_desc kvm_vcpu_stats_desc[] = {
 	RVKVM_COUNTER(signal_exits), RVKVM_COUNTER(exits),
 	/* Ours: after the ones 6.12 has, in its order. */
 	RVKVM_COUNTER(fast_exits),
+	RVKVM_COUNTER(vvma_fence_range), RVKVM_COUNTER(vvma_fence_all),
 };
 
 /* One descriptor per counter: the generic part holds histograms, so
  * compare where the last counter ends instead of counting words.
  */
-static_assert(offsetof(struct kvm_vcpu_stat, fast_exits) + sizeof(u64) ==
+static_assert(offsetof(struct kvm_vcpu_stat, vvma_fence_all) + sizeof(u64) ==
 	      sizeof(struct kvm_vcpu_stat));
 
 const struct kvm_stats_header kvm_vcpu_stats_header =
@@ -244,6 +245,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	vcpu->arch.last_cpu = -1;
 	vcpu->arch.csrs_cpu = -1;
 	spin_lock_init(&vcpu->arch.mp_lock);
+	spin_lock_init(&vcpu->arch.vvma.lock);
 	rvkvm_timer_vcpu_init(vcpu);
 	rvkvm_vcpu_reset(vcpu);
 	rvkvm_sbi_vcpu_init(vcpu);

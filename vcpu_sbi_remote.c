@@ -29,26 +29,52 @@ void __rvkvm_hot rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *
 	}
 }
 
+/*
+ * The SBI's address range: start_addr and size both 0, or size all ones,
+ * is the whole address space (pages 0); so is a range that wraps.  An
+ * empty range otherwise is no fence at all: returns false.  The ASID is
+ * SXLEN wide in the call, but no satp holds more than its ASID field.
+ */
+static bool rvkvm_sbi_fence_range(const unsigned long *range, bool asid,
+				  struct rvkvm_vvma_fence *f)
+{
+	unsigned long start = range[0], size = range[1];
+
+	f->asid = asid ? range[2] & SATP_ASID_MASK : RVKVM_ASID_ANY;
+	f->start = 0;
+	f->pages = 0;
+	if ((!start && !size) || size == ULONG_MAX)
+		return true;
+	if (!size)
+		return false;
+	if (start + (size - 1) < start)
+		return true;
+	f->start = start;
+	f->pages = ((start + (size - 1)) >> PAGE_SHIFT) - (start >> PAGE_SHIFT) + 1;
+	return true;
+}
+
 /**
  * rvkvm_sbi_remote_fence() - have each target fence before it next runs
  * @vcpu: the sender
  * @fid: SBI_EXT_RFENCE_REMOTE_FENCE_I, _SFENCE_VMA or _SFENCE_VMA_ASID
  * @targets: vCPU indices, from rvkvm_sbi_hart_mask()
+ * @range: the call's start_addr, size and (_SFENCE_VMA_ASID) asid
  *
- * Address ranges and ASIDs are honoured by flushing more, not less: the
- * whole of the VM's VS-stage translations on each target.  The sender
- * counts the call's *_SENT firmware event, each target its *_RCVD.
+ * The sender counts the call's *_SENT firmware event, each target its
+ * *_RCVD.
  */
 void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
-			    unsigned long *targets)
+			    unsigned long *targets, const unsigned long *range)
 {
-	unsigned int req = KVM_REQ_HFENCE_VVMA_ALL, sent;
+	bool asid = fid == SBI_EXT_RFENCE_REMOTE_SFENCE_VMA_ASID;
+	struct rvkvm_vvma_fence fence;
 	struct kvm_vcpu *t;
+	unsigned int sent;
 	unsigned long i;
 
 	switch (fid) {
 	case SBI_EXT_RFENCE_REMOTE_FENCE_I:
-		req = KVM_REQ_FENCE_I;
 		sent = SBI_PMU_FW_FENCE_I_SENT;
 		break;
 	case SBI_EXT_RFENCE_REMOTE_SFENCE_VMA:
@@ -63,7 +89,10 @@ void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
 	kvm_for_each_vcpu(i, t, vcpu->kvm)
 		if (test_bit(t->vcpu_idx, targets))
 			rvkvm_pmu_fw_event(t, sent + 1);
-	kvm_make_vcpus_request_mask(vcpu->kvm, req, targets);
+	if (fid == SBI_EXT_RFENCE_REMOTE_FENCE_I)
+		kvm_make_vcpus_request_mask(vcpu->kvm, KVM_REQ_FENCE_I, targets);
+	else if (rvkvm_sbi_fence_range(range, asid, &fence))
+		rvkvm_vcpus_fence_vvma(vcpu->kvm, targets, &fence);
 }
 
 static int __rvkvm_hot rvkvm_sbi_ipi_handle(struct kvm_vcpu *vcpu,
@@ -106,7 +135,7 @@ static int rvkvm_sbi_rfence_handle(struct kvm_vcpu *vcpu,
 	call->error = rvkvm_sbi_hart_mask(vcpu->kvm, call->args[0],
 					  call->args[1], targets);
 	if (!call->error)
-		rvkvm_sbi_remote_fence(vcpu, call->fid, targets);
+		rvkvm_sbi_remote_fence(vcpu, call->fid, targets, &call->args[2]);
 	return RVKVM_RESUME;
 }
 

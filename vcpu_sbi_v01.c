@@ -84,7 +84,7 @@ static int rvkvm_v01_to_harts(struct kvm_vcpu *vcpu,
 		rvkvm_sbi_send_ipi(vcpu, targets);
 	else
 		rvkvm_sbi_remote_fence(vcpu, rvkvm_v01_fence_fid(call->eid),
-				       targets);
+				       targets, &call->args[1]);
 	return RVKVM_RESUME;
 }
 

@@ -53,6 +53,8 @@
 #define KVM_REQ_HFENCE_VVMA_ALL		KVM_ARCH_REQ_FLAGS(4, RVKVM_REQ_SYNC)
 /* Made by the vCPU itself at vcpu_load: report stolen time (SBI STA). */
 #define KVM_REQ_STEAL_UPDATE		KVM_ARCH_REQ(5)
+/* VS-stage fences queued in vcpu->arch.vvma by other harts (tlb.c). */
+#define KVM_REQ_HFENCE_VVMA_RANGE	KVM_ARCH_REQ_FLAGS(6, RVKVM_REQ_SYNC)
 /* A full G-stage flush of the VM's VMID is the generic TLB flush. */
 #define KVM_REQ_HFENCE_GVMA_VMID_ALL	KVM_REQ_TLB_FLUSH
 
@@ -85,6 +87,8 @@ struct kvm_vcpu_stat {
 	u64 exits;
 	/* Exits handled in the fast path, with interrupts off */
 	u64 fast_exits;
+	/* VS-stage fences other harts asked for: by range, or everything */
+	u64 vvma_fence_range, vvma_fence_all;
 };
 
 struct kvm_arch_memory_slot {
@@ -234,6 +238,28 @@ struct rvkvm_sta {
 
 struct rvkvm_pmu;
 
+/*
+ * A VS-stage fence another hart asked of a vCPU (SBI RFENCE): the guest
+ * pages from @start, or the whole address space if @pages is 0, for
+ * @asid or, with RVKVM_ASID_ANY, for every ASID.
+ */
+struct rvkvm_vvma_fence {
+	unsigned long start;
+	unsigned long pages;
+	unsigned long asid;
+};
+
+#define RVKVM_ASID_ANY		ULONG_MAX
+#define RVKVM_VVMA_QUEUE_LEN	16
+
+/* The fences a vCPU owes, carried out before it next enters the guest. */
+struct rvkvm_vvma_queue {
+	spinlock_t lock;		/* senders against the vCPU */
+	unsigned int len;
+	bool overflow;			/* more came than fit: flush it all */
+	struct rvkvm_vvma_fence fence[RVKVM_VVMA_QUEUE_LEN];
+};
+
 /* What a pending userspace exit must complete at the next KVM_RUN. */
 enum rvkvm_pending_exit {
 	RVKVM_PENDING_NONE,
@@ -287,6 +313,8 @@ struct kvm_vcpu_arch {
 
 			/* Page-table pages for G-stage faults, filled unlocked. */
 			struct kvm_mmu_memory_cache mmu_cache;
+
+			struct rvkvm_vvma_queue vvma;
 
 			/* VMID this vCPU last ran with, to spot a stale TLB. */
 			unsigned long last_vmid_version;

@@ -249,6 +249,8 @@ void rvkvm_local_hfence_gvma_vmid_gpa(unsigned long vmid, gpa_t gpa,
 				      gpa_t size);
 void rvkvm_local_hfence_gvma_all(void);
 void rvkvm_local_hfence_vvma_all(unsigned long vmid);
+void rvkvm_vcpus_fence_vvma(struct kvm *kvm, unsigned long *targets,
+			    const struct rvkvm_vvma_fence *fence);
 bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_end(struct kvm_vcpu *vcpu);

@@ -62,7 +62,7 @@ long rvkvm_sbi_hart_mask(struct kvm *kvm, unsigned long hmask,
 /* vcpu_sbi_remote.c, vcpu_sbi_srst.c: shared with the v0.1 calls */
 void rvkvm_sbi_send_ipi(struct kvm_vcpu *vcpu, const unsigned long *targets);
 void rvkvm_sbi_remote_fence(struct kvm_vcpu *vcpu, unsigned long fid,
-			    unsigned long *targets);
+			    unsigned long *targets, const unsigned long *range);
 int rvkvm_sbi_system_event(struct kvm_vcpu *vcpu, u32 event, u64 reason);
 
 /* vcpu_sbi_hsm.c: shared with SUSP */
