@@ -462,32 +462,19 @@ static gpa_t rvkvm_gfn_to_gpa(gfn_t gfn)
 /*
  * Apply @fn to [@start, @end) and, if any leaf changed, make every vCPU
  * flush the VM's G-stage TLB entries before it enters the guest again.
+ * With @prune, also free the tables that leaves empty, once no hart can
+ * walk them any more: without this, memslots created and deleted at
+ * ever new addresses would grow the tree without bound.
  */
 static void rvkvm_range_and_flush(struct kvm *kvm, gpa_t start, gpa_t end,
-				  rvkvm_leaf_fn fn)
-{
-	bool flush;
-
-	spin_lock(&kvm->mmu_lock);
-	flush = rvkvm_walk_leaves(kvm, start, end, fn, true);
-	spin_unlock(&kvm->mmu_lock);
-	if (flush)
-		kvm_flush_remote_tlbs(kvm);
-}
-
-/*
- * Unmap [@start, @end) and free the tables that leaves empty, once no
- * hart can walk them any more: without this, memslots created and
- * deleted at ever new addresses would grow the tree without bound.
- */
-static void rvkvm_unmap_and_prune(struct kvm *kvm, gpa_t start, gpa_t end)
+				  rvkvm_leaf_fn fn, bool prune)
 {
 	LIST_HEAD(freed);
 	bool flush;
 
 	spin_lock(&kvm->mmu_lock);
-	flush = rvkvm_walk_leaves(kvm, start, end, rvkvm_leaf_clear, true);
-	if (kvm->arch.pgd)
+	flush = rvkvm_walk_leaves(kvm, start, end, fn, true);
+	if (prune && kvm->arch.pgd)
 		rvkvm_prune(kvm, rvkvm_pgd(kvm), rvkvm_root_level(kvm), start,
 			    end, &freed);
 	spin_unlock(&kvm->mmu_lock);
@@ -502,7 +489,7 @@ static void rvkvm_slot_range_and_flush(struct kvm *kvm,
 {
 	rvkvm_range_and_flush(kvm, rvkvm_gfn_to_gpa(slot->base_gfn),
 			      rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages),
-			      fn);
+			      fn, false);
 }
 
 /* --- Guest page faults -------------------------------------------------- */
@@ -613,9 +600,12 @@ out:
 static unsigned int rvkvm_thp_level(const struct kvm_memory_slot *slot,
 				    gpa_t gpa, unsigned long hva)
 {
-	unsigned int level = rvkvm_host_leaf_level(current->mm, hva);
+	unsigned int level;
 
-	level = min(level, RVKVM_MAX_MAP_LEVEL);
+	/* Not even a 2 MiB block fits here: spare the walk. */
+	if (!rvkvm_block_fits(slot, gpa, hva, 1))
+		return 0;
+	level = min(rvkvm_host_leaf_level(current->mm, hva), RVKVM_MAX_MAP_LEVEL);
 	while (level && !rvkvm_block_fits(slot, gpa, hva, level))
 		level--;
 	return level;
@@ -798,7 +788,7 @@ int rvkvm_gstage_map_device(struct kvm_vcpu *vcpu, gpa_t gpa, phys_addr_t pa)
 void rvkvm_gstage_unmap_device(struct kvm *kvm, gpa_t gpa)
 {
 	gpa &= PAGE_MASK;
-	rvkvm_range_and_flush(kvm, gpa, gpa + PAGE_SIZE, rvkvm_leaf_clear);
+	rvkvm_range_and_flush(kvm, gpa, gpa + PAGE_SIZE, rvkvm_leaf_clear, false);
 }
 
 /* --- VM and vCPU lifetime ----------------------------------------------- */
@@ -1010,7 +1000,8 @@ void kvm_arch_memslots_updated(struct kvm *kvm, u64 gen)
  */
 void kvm_arch_flush_shadow_all(struct kvm *kvm)
 {
-	rvkvm_unmap_and_prune(kvm, 0, BIT_ULL(rvkvm_gstage_gpa_bits(kvm)));
+	rvkvm_range_and_flush(kvm, 0, BIT_ULL(rvkvm_gstage_gpa_bits(kvm)),
+			      rvkvm_leaf_clear, true);
 }
 
 /**
@@ -1023,8 +1014,9 @@ void kvm_arch_flush_shadow_all(struct kvm *kvm)
 void kvm_arch_flush_shadow_memslot(struct kvm *kvm,
 				   struct kvm_memory_slot *slot)
 {
-	rvkvm_unmap_and_prune(kvm, rvkvm_gfn_to_gpa(slot->base_gfn),
-			      rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages));
+	rvkvm_range_and_flush(kvm, rvkvm_gfn_to_gpa(slot->base_gfn),
+			      rvkvm_gfn_to_gpa(slot->base_gfn + slot->npages),
+			      rvkvm_leaf_clear, true);
 }
 
 /**
