@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=dash
 # rvkvm-needs: vmm selftests/exit_bench selftests/thp_blocks
-# rvkvm-needs: selftests/dirty_log_race
+# rvkvm-needs: selftests/dirty_log_race selftests/rfence_ranged
 #
 # tests/bench.sh [ROUNDS] [SCALE]: our kvm.ko against Debian's, side by
 # side in one host boot.  Each round runs, under each module in turn
 # (the order swaps every round, so that a slow spell of the machine hits
 # both), selftests/exit_bench (its N times SCALE, default 1), the memory
 # figures (first touch at 4 KiB and over THPs, selftests/thp_blocks; the
-# dirty log of a 256 MiB slot two vCPUs write, selftests/dirty_log_race)
-# and one guest boot to userspace under QEMU.  Prints every figure as it comes,
+# dirty log of a 256 MiB slot two vCPUs write, selftests/dirty_log_race;
+# SBI remote fences ranged over 1 to 512 pages and full,
+# selftests/rfence_ranged -b) and one guest boot to userspace under QEMU.  Prints every figure as it comes,
 # then a table per figure and way of timing it (the host thread's clock,
 # the guest's rdtime; and the exits per operation, from the vCPU's
 # "exits" stat): the median, min-max of ROUNDS (default 3) for
@@ -31,20 +32,22 @@ DATA=/tmp/bench.data
 orig=$(kvm_flavour)
 : > $DATA
 
-# A memory test's "FIGURE NAME UNIT VALUE" lines, as $DATA lines.
-memory_figures() {
-	local m=$1 r=$2 out=/tmp/bench.out
+# A test's "FIGURE NAME UNIT VALUE" lines, as $DATA lines timed BY.
+figures() {
+	local by=$1 m=$2 r=$3 out=/tmp/bench.out
 
-	shift 2
+	shift 3
 	"$@" > $out 2>&1 || { cat $out; fail "round $r ($m): $* failed"; }
 	grep '^FIGURE' $out | sed "s/^/# round $r, $m: /"
-	awk -v m="$m" '$1 == "FIGURE" { print m, $2, "host", $3, $4 }' $out >> $DATA
+	awk -v m="$m" -v by="$by" '$1 == "FIGURE" { print m, $2, by, $3, $4 }' $out >> $DATA
 }
 
-# First touch, 4 KiB and THP; a dirty-log round of 256 MiB.
+# First touch, 4 KiB and THP; a dirty-log round of 256 MiB; the cost of
+# a remote fence by its range (the guest's clock).
 bench_memory() {
-	memory_figures "$1" "$2" /rvkvm/selftests/thp_blocks
-	memory_figures "$1" "$2" /rvkvm/selftests/dirty_log_race 5 8192 256
+	figures host "$1" "$2" /rvkvm/selftests/thp_blocks
+	figures host "$1" "$2" /rvkvm/selftests/dirty_log_race 5 8192 256
+	figures guest "$1" "$2" /rvkvm/selftests/rfence_ranged -b
 }
 
 # One module's figures: "MODULE FIGURE BY UNIT VALUE" lines into $DATA.
