@@ -185,15 +185,16 @@ void rvkvm_local_hfence_vvma_all(unsigned long vmid)
 	local_irq_restore(flags);
 }
 
-/* @fences on this hart, with interrupts off: see rvkvm_hgatp_borrow(). */
+/* @fences on this hart. */
 static void rvkvm_local_hfence_vvma(unsigned long vmid,
 				    const struct rvkvm_vvma_fence *fences,
 				    unsigned int n)
 {
-	unsigned long saved, gva, end;
+	unsigned long flags, saved, gva, end;
 	const struct rvkvm_vvma_fence *f;
 	bool inval;
 
+	local_irq_save(flags);
 	saved = rvkvm_hgatp_borrow(vmid);
 	inval = rvkvm_inval_begin();
 	for (f = fences; f < fences + n; f++) {
@@ -207,6 +208,7 @@ static void rvkvm_local_hfence_vvma(unsigned long vmid,
 	}
 	rvkvm_inval_end(inval);
 	csr_write(CSR_HGATP, saved);
+	local_irq_restore(flags);
 }
 
 /*
@@ -345,6 +347,23 @@ static void rvkvm_vcpu_tlb_requests(struct kvm_vcpu *vcpu)
 	}
 	if (kvm_check_request(KVM_REQ_FENCE_I, vcpu))
 		local_flush_icache_all();
+}
+
+/**
+ * rvkvm_vcpu_tlb_prepare() - carry out queued ranged fences before entry
+ * @vcpu: the loaded vCPU, in its thread, with preemption off and
+ *	interrupts on, before its translation section
+ *
+ * Fencing page by page takes time.  Done here, while the vCPU is
+ * OUTSIDE_GUEST_MODE, it keeps the section short, and a sender's request
+ * does not wait for it (a request only waits for vCPUs in a section).
+ * Preemption off keeps the vCPU on this hart until it enters; a request
+ * made meanwhile is seen by rvkvm_vcpu_tlb_enter().
+ */
+void rvkvm_vcpu_tlb_prepare(struct kvm_vcpu *vcpu)
+{
+	if (kvm_check_request(KVM_REQ_HFENCE_VVMA_RANGE, vcpu))
+		rvkvm_vcpu_vvma_fences(vcpu, false);
 }
 
 /**

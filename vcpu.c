@@ -626,6 +626,7 @@ static int __rvkvm_hot rvkvm_vcpu_run_once(struct kvm_vcpu *vcpu)
 
 	preempt_disable();
 	rvkvm_vcpu_hold(vcpu);
+	rvkvm_vcpu_tlb_prepare(vcpu);
 	local_irq_disable();
 
 	/*

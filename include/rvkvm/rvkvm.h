@@ -251,6 +251,7 @@ void rvkvm_local_hfence_gvma_all(void);
 void rvkvm_local_hfence_vvma_all(unsigned long vmid);
 void rvkvm_vcpus_fence_vvma(struct kvm *kvm, unsigned long *targets,
 			    const struct rvkvm_vvma_fence *fence);
+void rvkvm_vcpu_tlb_prepare(struct kvm_vcpu *vcpu);
 bool rvkvm_vcpu_tlb_enter(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_begin(struct kvm_vcpu *vcpu);
 void rvkvm_guest_access_end(struct kvm_vcpu *vcpu);
