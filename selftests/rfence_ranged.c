@@ -227,7 +227,7 @@ static void guest_code(void)
 /* The host address of the level-0 PTE that maps @gva (vm's own walk). */
 static u64 *leaf_pte(struct kvm_vm *vm, u64 gva)
 {
-	u64 table = vm->pgd, *pte = NULL;
+	u64 table = rvkvm_vm_pgd(vm), *pte = NULL;
 	int level;
 
 	for (level = rvkvm_vm_pt_levels(vm) - 1; level >= 0; level--) {
@@ -244,8 +244,8 @@ static void map_pages(struct kvm_vm *vm)
 	u64 b_gpa, table_gpa, *pte, va;
 	int i;
 
-	test_va = vm_vaddr_alloc(vm, NPAGES * TPAGE, KVM_UTIL_MIN_VADDR);
-	va = vm_vaddr_alloc_page(vm);
+	test_va = rvkvm_alloc(vm, NPAGES * TPAGE, KVM_UTIL_MIN_VADDR);
+	va = rvkvm_alloc_page(vm);
 	b_gpa = addr_gva2gpa(vm, va);
 	*(u64 *)addr_gpa2hva(vm, b_gpa) = VAL_B;
 	for (i = 0; i < NPAGES; i++) {
@@ -259,7 +259,7 @@ static void map_pages(struct kvm_vm *vm)
 		    pte + NPAGES - 1, "test pages cross a leaf table");
 	table_gpa = addr_hva2gpa(vm, pte) & ~(TPAGE - 1UL);
 	/* A page of the guest's own, then pointed at the leaf table. */
-	va = vm_vaddr_alloc_page(vm);
+	va = rvkvm_alloc_page(vm);
 	virt_pg_map(vm, va, table_gpa);
 	pte_va = va + ((u64)(uintptr_t)pte & (TPAGE - 1));
 }

@@ -22,13 +22,15 @@
 /*
  * What the kernel's selftest library renamed between 6.12 and 7.x: the
  * guest's trap frame (struct ex_regs, now struct pt_regs), guest virtual
- * addresses (vm_vaddr_t, now gva_t), the page-table root (now in
- * vm->mmu), and vcpu_get_reg(), which now returns the value.
+ * addresses (vm_vaddr_t, now gva_t, allocated by vm_alloc*()), the
+ * page-table root (now in vm->mmu), and vcpu_get_reg(), which now
+ * returns the value.
  */
 #if RVKVM_LINUX_7
 #define rvkvm_ex_regs			pt_regs
 #define rvkvm_gva_t			gva_t
 #define rvkvm_alloc_page(vm)		vm_alloc_page(vm)
+#define rvkvm_alloc(vm, sz, min)	vm_alloc(vm, sz, min)
 #define rvkvm_vm_pgd(vm)		((vm)->mmu.pgd)
 #define rvkvm_vm_pt_levels(vm)		((vm)->mmu.pgtable_levels)
 #define rvkvm_get_reg(vcpu, id, addr)	(*(addr) = vcpu_get_reg(vcpu, id))
@@ -36,6 +38,7 @@
 #define rvkvm_ex_regs			ex_regs
 #define rvkvm_gva_t			vm_vaddr_t
 #define rvkvm_alloc_page(vm)		vm_vaddr_alloc_page(vm)
+#define rvkvm_alloc(vm, sz, min)	vm_vaddr_alloc(vm, sz, min)
 #define rvkvm_vm_pgd(vm)		((vm)->pgd)
 #define rvkvm_vm_pt_levels(vm)		((vm)->pgtable_levels)
 #define rvkvm_get_reg(vcpu, id, addr)	vcpu_get_reg(vcpu, id, addr)
