@@ -103,6 +103,31 @@ fetch_qemu_closure() {
 	touch "$q/.done"
 }
 
+# qemu_sid DIR: sid's riscv64 QEMU (11) closure, fetched with sid's
+# private apt state into DIR/qemu-rv64-sid-VERSION (fetch_qemu_closure;
+# older versions there are removed), whatever suite this is.  Prints the
+# closure's root.  Trixie's QEMU 10.0 migrates neither a RISC-V vCPU's MP
+# state nor its privilege mode; sid's does (scripts/check-distro's
+# restores, scripts/vmm-pack's /vmm/qemu-sid for tests/guest_migrate.sh).
+qemu_sid() {
+	(
+		# sid's settings (this file again), in this subshell only.
+		RVKVM_SUITE=sid
+		# shellcheck source=/dev/null
+		. "$RVKVM_TOP/scripts/lib.sh"
+		apt_update
+		v=$(apt-cache "${APT_OPTS[@]}" policy qemu-system-riscv:riscv64 |
+			sed -n 's/^ *Candidate: //p')
+		[ -n "$v" ] || die "sid has no qemu-system-riscv for riscv64"
+		q=$1/qemu-rv64-sid-${v//[:~]/_}
+		fetch_qemu_closure "$q"
+		for d in "$1"/qemu-rv64-sid-*; do
+			[ "$d" = "$q" ] || rm -rf "$d"
+		done
+		echo "$q/root"
+	)
+}
+
 # Load the resolved versions (KV, KPKGVER, KBASE, KMM) if deps ran.
 load_current() {
 	[ -f "$SUITE_ENV" ] ||

@@ -10,12 +10,20 @@
 # given, see stage_vmm_env in scripts/hostrun): VMM_SMP (2), VMM_MEM (1G),
 # VMM_KERNEL and VMM_INITRD (the packed guest), VMM_TIMEOUT (s, 600),
 # VMM_MACHINE (virt; virt,aia=aplic-imsic for the in-kernel AIA),
-# VMM_ACCEL (kvm; kvm,riscv-aia=MODE picks the in-kernel AIA's MODE).
+# VMM_ACCEL (kvm; kvm,riscv-aia=MODE picks the in-kernel AIA's MODE),
+# VMM_QEMU (unset: the pack's QEMU, trixie's 10; sid: sid's QEMU 11 at
+# /vmm/qemu-sid, which a test gets with "# rvkvm-needs: vmm-sid"; on the
+# sid suite /vmm/qemu is sid's QEMU already and is used), or VMM_QEMU_ROOT
+# (a QEMU root directory of that layout) itself.
 
 # shellcheck disable=SC1091 # written by scripts/hostrun
 [ -f /rvkvm/vmm.env ] && . /rvkvm/vmm.env
 
-VMM_QEMU_ROOT=/vmm/qemu
+if [ -z "${VMM_QEMU_ROOT:-}" ]; then
+	VMM_QEMU_ROOT=/vmm/qemu
+	[ -z "${VMM_QEMU:-}" ] || [ ! -d "/vmm/qemu-$VMM_QEMU" ] ||
+		VMM_QEMU_ROOT=/vmm/qemu-$VMM_QEMU
+fi
 VMM_SMP=${VMM_SMP:-2}
 VMM_MACHINE=${VMM_MACHINE:-virt}
 VMM_ACCEL=${VMM_ACCEL:-kvm}
@@ -30,7 +38,7 @@ VMM_TIMEOUT=${VMM_TIMEOUT:-$((600 * ${RVKVM_SCALE:-1}))}
 # timeout).
 vmm_qemu() {
 	# shellcheck disable=SC2086 # VMM_WRAP is a command and its words
-	$VMM_WRAP "$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
+	${VMM_WRAP:-} "$VMM_QEMU_ROOT/lib/ld-linux-riscv64-lp64d.so.1" \
 		--library-path "$VMM_QEMU_ROOT/usr/lib/riscv64-linux-gnu" \
 		"$VMM_QEMU_ROOT/usr/bin/qemu-system-riscv64" "$@"
 }
