@@ -51,20 +51,9 @@ if [ "${1:-}" = --aia ]; then
 fi
 
 [ $# -ge 2 ] || fail "usage: guest_snapshot.sh MODULE MODULE..."
-# "test" is the module under test, "other" the other one.
-mods=
-for m in "$@"; do
-	case $m in
-	test)	m=$RVKVM_MODULE ;;
-	other)	[ "$RVKVM_MODULE" = ours ] && m=intree || m=ours ;;
-	esac
-	mods="$mods $m"
-done
+resolve_modules "$@"
 # shellcheck disable=SC2086 # the module names, one word each
-set -- $mods
-for m in "$@"; do
-	[ -f "$(module_path "$m")" ] || skip "no $m kvm.ko in this host"
-done
+set -- $MODS
 rm -rf "$D"
 mkdir -p "$D"
 

@@ -39,6 +39,23 @@ module_path() {
 
 kvm_loaded() { [ -d /sys/module/kvm ]; }
 
+# Set MODS to the kvm.ko flavours "$@" name, one word each: test (the
+# module under test), other (the other one), ours or intree.  Skips if
+# this host lacks one.
+resolve_modules() {
+	local m
+
+	MODS=
+	for m in "$@"; do
+		case $m in
+		test)	m=$RVKVM_MODULE ;;
+		other)	[ "$RVKVM_MODULE" = ours ] && m=intree || m=ours ;;
+		esac
+		[ -f "$(module_path "$m")" ] || skip "no $m kvm.ko in this host"
+		MODS="$MODS $m"
+	done
+}
+
 # Which kvm is loaded: ours is out of tree, so its taint has an 'O'.
 kvm_flavour() {
 	kvm_loaded || { echo none; return; }
