@@ -224,20 +224,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* The host address of the level-0 PTE that maps @gva (vm's own walk). */
-static u64 *leaf_pte(struct kvm_vm *vm, u64 gva)
-{
-	u64 table = rvkvm_vm_pgd(vm), *pte = NULL;
-	int level;
-
-	for (level = rvkvm_vm_pt_levels(vm) - 1; level >= 0; level--) {
-		pte = (u64 *)addr_gpa2hva(vm, table) +
-		      ((gva >> (12 + 9 * level)) & 511);
-		table = (*pte >> 10) << 12;
-	}
-	return pte;
-}
-
 /* The guest's view: NPAGES test pages, their B page, and their PTEs. */
 static void map_pages(struct kvm_vm *vm)
 {
@@ -250,12 +236,12 @@ static void map_pages(struct kvm_vm *vm)
 	*(u64 *)addr_gpa2hva(vm, b_gpa) = VAL_B;
 	for (i = 0; i < NPAGES; i++) {
 		*(u64 *)addr_gva2hva(vm, test_va + i * TPAGE) = VAL_A + i;
-		pte = leaf_pte(vm, test_va + i * TPAGE);
+		pte = rvkvm_leaf_pte(vm, test_va + i * TPAGE);
 		pte_a[i] = *pte;
 		pte_b[i] = (*pte & 0x3ff) | (b_gpa >> 12) << 10;
 	}
-	pte = leaf_pte(vm, test_va);
-	TEST_ASSERT(leaf_pte(vm, test_va + (NPAGES - 1) * TPAGE) ==
+	pte = rvkvm_leaf_pte(vm, test_va);
+	TEST_ASSERT(rvkvm_leaf_pte(vm, test_va + (NPAGES - 1) * TPAGE) ==
 		    pte + NPAGES - 1, "test pages cross a leaf table");
 	table_gpa = addr_hva2gpa(vm, pte) & ~(TPAGE - 1UL);
 	/* A page of the guest's own, then pointed at the leaf table. */

@@ -38,23 +38,6 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
-/* The leaf entry that maps @gva, in the guest's tables. */
-static u64 *leaf_pte(struct kvm_vm *vm, rvkvm_gva_t gva)
-{
-	u64 table = rvkvm_vm_pgd(vm), *pte = NULL;
-	int level;
-
-	for (level = rvkvm_vm_pt_levels(vm) - 1; level >= 0; level--) {
-		pte = (u64 *)addr_gpa2hva(vm, table) +
-		      ((gva >> (PGTBL_PAGE_SIZE_SHIFT + 9 * level)) & 0x1ff);
-		TEST_ASSERT(*pte & PGTBL_PTE_VALID_MASK, "gva 0x%lx unmapped",
-			    (unsigned long)gva);
-		table = (*pte & PGTBL_PTE_ADDR_MASK) >> PGTBL_PTE_ADDR_SHIFT <<
-			PGTBL_PAGE_SIZE_SHIFT;
-	}
-	return pte;
-}
-
 #define ISA_REG(id)	(KVM_REG_RISCV | KVM_REG_SIZE_ULONG | \
 			 KVM_REG_RISCV_ISA_EXT | KVM_REG_RISCV_ISA_SINGLE | (id))
 
@@ -74,8 +57,8 @@ static void run_guest(bool svadu, u64 *pte_load, u64 *pte_store)
 	store_page = rvkvm_alloc_page(vm);
 	sync_global_to_guest(vm, load_page);
 	sync_global_to_guest(vm, store_page);
-	pl = leaf_pte(vm, load_page);
-	ps = leaf_pte(vm, store_page);
+	pl = rvkvm_leaf_pte(vm, load_page);
+	ps = rvkvm_leaf_pte(vm, store_page);
 	*pl &= ~(PTE_A | PTE_D);
 	*ps &= ~PTE_D;
 	if (!svadu)

@@ -163,6 +163,23 @@ static inline struct kvm_vcpu *rvkvm_vcpu_add_running(struct kvm_vm *vm,
 	return vcpu;
 }
 
+/* The host address of the leaf entry that maps @gva in the guest's tables. */
+static inline u64 *rvkvm_leaf_pte(struct kvm_vm *vm, rvkvm_gva_t gva)
+{
+	u64 table = rvkvm_vm_pgd(vm), *pte = NULL;
+	int level;
+
+	for (level = rvkvm_vm_pt_levels(vm) - 1; level >= 0; level--) {
+		pte = (u64 *)addr_gpa2hva(vm, table) +
+		      ((gva >> (PGTBL_PAGE_SIZE_SHIFT + 9 * level)) & 0x1ff);
+		TEST_ASSERT(*pte & PGTBL_PTE_VALID_MASK, "gva 0x%lx unmapped",
+			    (unsigned long)gva);
+		table = (*pte & PGTBL_PTE_ADDR_MASK) >> PGTBL_PTE_ADDR_SHIFT <<
+			PGTBL_PAGE_SIZE_SHIFT;
+	}
+	return pte;
+}
+
 /*
  * The bytes between the labels @start and @end of a top-level asm block
  * of the calling file (a guest program): their address, and their
