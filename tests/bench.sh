@@ -11,14 +11,14 @@
 # figures (first touch at 4 KiB and over THPs, selftests/thp_blocks; the
 # dirty log of a 256 MiB slot two vCPUs write, selftests/dirty_log_race;
 # SBI remote fences ranged over 1 to 512 pages and full,
-# selftests/rfence_ranged -b) and one guest boot to userspace under QEMU.  Prints every figure as it comes,
-# then a table per figure and way of timing it (the host thread's clock,
-# the guest's rdtime; and the exits per operation, from the vCPU's
-# "exits" stat): the median, min-max of ROUNDS (default 3) for
-# each module, and the ratio ours/in-tree of the medians.  The same
-# table as CSV, on lines starting "BENCH-CSV," (make bench writes them
-# to build/bench.csv).  A benchmark: it fails only if something it runs
-# fails.  Leaves kvm as it found it.
+# selftests/rfence_ranged -b) and one guest boot to userspace under
+# QEMU.  Prints every figure as it comes, then a table per figure and
+# way of timing it (the host thread's clock, the guest's rdtime; and the
+# exits per operation, from the vCPU's "exits" stat): the median, min-max
+# of ROUNDS (default 3) for each module, and the ratio ours/in-tree of
+# the medians.  The same table as CSV, on lines starting "BENCH-CSV,"
+# (make bench writes them to build/bench.csv).  A benchmark: it fails
+# only if something it runs fails.  Leaves kvm as it found it.
 
 set -u
 # shellcheck source=scripts/initramfs/lib.sh
