@@ -183,6 +183,12 @@ struct fz_thread {
 	u64 since;
 	bool kickable;		/* the kicker may SIGUSR1 it */
 	u64 ops;
+	/*
+	 * The end of a writable page of its own, PROT_NONE after it: what
+	 * the kernel reads back there is what this thread wrote, not what
+	 * another thread's ioctl wrote meanwhile.
+	 */
+	u8 *edge;
 };
 
 static inline pid_t fz_gettid(void)
@@ -198,6 +204,11 @@ static void fz_thread_register(struct fz_thread *t, const char *name, u64 id)
 	t->tid = fz_gettid();
 	fz_seed(&t->rng, fz.o.seed, fz.round, id);
 	t->op = NULL;
+	t->edge = mmap(NULL, 2 * FZ_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(t->edge != MAP_FAILED, "mmap a thread's edge page");
+	t->edge += FZ_PAGE;
+	TEST_ASSERT(!mprotect(t->edge, FZ_PAGE, PROT_NONE), "mprotect edge");
 	pthread_mutex_lock(&fz.lock);
 	for (i = 0; i < FZ_MAX_THREADS; i++) {
 		if (!fz.threads[i]) {
@@ -218,6 +229,7 @@ static void fz_thread_unregister(struct fz_thread *t)
 		if (fz.threads[i] == t)
 			fz.threads[i] = NULL;
 	pthread_mutex_unlock(&fz.lock);
+	munmap(t->edge - FZ_PAGE, 2 * FZ_PAGE);
 }
 
 static inline void fz_op(struct fz_thread *t, const char *op)

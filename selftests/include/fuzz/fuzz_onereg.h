@@ -866,7 +866,7 @@ static void fz_op_reglist(struct fz_thread *t, struct fz_regs *g, u8 *buf)
 		break;
 	default:	/* room for n, but reg[] runs into a PROT_NONE page */
 		i = fz_below(rng, count ? count : 1);
-		l = (void *)(fz.guard + FZ_PAGE - 8 - 8 * i);
+		l = (void *)(t->edge - 8 - 8 * i);
 		l->n = count;
 		r = fz_tioctl(t, "KVM_GET_REG_LIST", g->v->fd, KVM_GET_REG_LIST, l);
 		fz_expect("reglist_efault", fz_e(EFAULT), r,
